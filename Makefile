@@ -1,0 +1,54 @@
+# sigma-impressions: `make run` shows the whole product offline, `make test` checks it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
+DEMO_DIR ?= $(CURDIR)/demo_exports
+BENCH_ROWS ?= 5000000
+
+.PHONY: install run test test-all lint bench bench-smoke docs clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	$(BIN)/python -c "import duckdb, duckdb_extensions; \
+	  con = duckdb.connect(config={'extension_directory': '$(SIGMA_IMPRESSIONS_EXTENSION_DIR)'}); \
+	  duckdb_extensions.import_extension('httpfs', con=con)"
+	touch $(STAMP)
+
+## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report. Offline.
+run: install
+	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
+	$(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
+	$(BIN)/sigma-impressions report
+
+lint: install
+	$(BIN)/ruff check loader tests bench
+	$(BIN)/ruff format --check loader tests bench
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.
+test: lint
+	$(BIN)/pytest -q
+
+## Everything, slow tests included.
+test-all: lint
+	$(BIN)/pytest -q -m "slow or not slow"
+
+bench: install
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[bench]'
+	$(BIN)/python bench/run_bench.py --rows $(BENCH_ROWS)
+
+docs: install
+	$(BIN)/dbt docs generate
+	@echo "Serve with: $(BIN)/dbt docs serve --port 8080"
+
+clean:
+	rm -rf target logs warehouse/*.duckdb* $(DEMO_DIR)

@@ -1,0 +1,291 @@
+"""The `sigma-impressions` command line: parses options, calls the loader's functions, prints.
+
+Exit codes: 0 success; 1 the run finished but something failed (a file, the listing, dbt, an
+unusable source); 2 invalid options (one line says what to fix); 3 the database is in use or
+cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from loader import __version__
+from loader.config import (
+    DEFAULT_DATABASE,
+    DEFAULT_DAYS_BACK,
+    DEFAULT_NAME,
+    MAX_DAYS_BACK,
+    ConfigError,
+    LoadConfig,
+    build_config,
+)
+from loader.landing import DatabaseError, LoadSummary, scrub
+from loader.storage import StorageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,
+then model workbook, element and user impressions with dbt.
+
+  sigma-impressions check  --bucket-uri s3://bucket/sigma-exports   is the source usable?
+  sigma-impressions load   --bucket-uri s3://bucket/sigma-exports   land new files (once each)
+  sigma-impressions run    --bucket-uri ...                          load, then dbt build
+  sigma-impressions report                                           print the marts
+  sigma-impressions demo   --out DIR                                 write a demo export
+"""
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by load, check and run. Each falls back to its environment variable."""
+    group = parser.add_argument_group("source and destination (each option falls back to its env var)")
+    add = group.add_argument
+    add(
+        "--bucket-uri",
+        help="s3://bucket/prefix, gs://bucket/prefix or file:///abs/dir [SIGMA_IMPRESSIONS_BUCKET_URI]",
+    )
+    add(
+        "--days-back",
+        help=f"take files modified in the last N x 24 h, 1..{MAX_DAYS_BACK} "
+        f"(default {DEFAULT_DAYS_BACK}) [SIGMA_IMPRESSIONS_DAYS_BACK]",
+    )
+    add(
+        "--aws-access-key-id",
+        help="explicit AWS key; without it the ambient AWS chain is used "
+        "[SIGMA_IMPRESSIONS_AWS_ACCESS_KEY_ID]",
+    )
+    add(
+        "--aws-secret-access-key",
+        help="secret for the key above; provide both or neither [SIGMA_IMPRESSIONS_AWS_SECRET_ACCESS_KEY]",
+    )
+    add(
+        "--aws-session-token",
+        help="session token for temporary credentials [SIGMA_IMPRESSIONS_AWS_SESSION_TOKEN]",
+    )
+    add("--aws-region", help="AWS region of the bucket [SIGMA_IMPRESSIONS_AWS_REGION]")
+    add(
+        "--endpoint-url",
+        help="S3-compatible endpoint, e.g. MinIO [SIGMA_IMPRESSIONS_S3_ENDPOINT_URL]",
+    )
+    add(
+        "--database",
+        help=f"DuckDB file (default {DEFAULT_DATABASE}, as in profiles.yml) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+    )
+    add(
+        "--name",
+        help=f"integration name stored on every landed row (default {DEFAULT_NAME}) [SIGMA_IMPRESSIONS_NAME]",
+    )
+    add(
+        "--memory-limit",
+        help="DuckDB memory_limit for loading, e.g. 1GB [SIGMA_IMPRESSIONS_MEMORY_LIMIT]",
+    )
+    add(
+        "--threads",
+        help="DuckDB threads for loading (default: all cores) [SIGMA_IMPRESSIONS_THREADS]",
+    )
+
+
+def _dbt_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dbt")
+    group.add_argument("--target", help="dbt target from profiles.yml (default: the profile's)")
+    group.add_argument("--vars", help="dbt vars as YAML, e.g. '{as_of_date: 2026-11-25}'")
+    group.add_argument("--as-of-date", help="shortcut for the as_of_date var (YYYY-MM-DD, UTC)")
+    group.add_argument("--select", help="dbt node selection, e.g. 'marts'")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sigma-impressions",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 ok, 1 something failed (see summary), 2 invalid options, "
+        "3 database in use or not writable.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    load = commands.add_parser(
+        "load",
+        help="land new or changed export files into DuckDB (sigma_raw schema)",
+        description="List the prefix, take the .csv/.csv.gz files modified in the last N days, "
+        "and land each new or changed file into sigma_raw.impression_rows in one transaction. "
+        "Files already loaded with the same etag are skipped. Bad records go to "
+        "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files.",
+    )
+    _source_options(load)
+
+    check = commands.add_parser(
+        "check",
+        help="test the source: list the prefix and map the newest file's headers",
+        description="Validate the options, list the prefix, count the files in the window, read "
+        "the newest file's header and show which header feeds each canonical column. "
+        "Exit 0 when the source is usable.",
+    )
+    _source_options(check)
+
+    run = commands.add_parser(
+        "run",
+        help="load, then dbt build (what an orchestrator calls)",
+        description="`load` followed by `dbt build` through dbt's programmatic runner. "
+        "Non-zero exit when either step fails.",
+    )
+    _source_options(run)
+    _dbt_options(run)
+
+    report = commands.add_parser(
+        "report",
+        help="print the marts: popular, unused, active users, rejected and unmatched rows",
+        description="Read the marts from the DuckDB file and print them.",
+    )
+    report.add_argument(
+        "--database",
+        help=f"DuckDB file (default {DEFAULT_DATABASE}) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+    )
+    report.add_argument(
+        "--format",
+        choices=("table", "markdown", "json", "csv"),
+        default="table",
+        help="output format (default table)",
+    )
+    report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
+
+    demo = commands.add_parser(
+        "demo",
+        help="write a realistic demo export (several files, like Sigma's scheduled runs)",
+        description="Write demo export files into DIR with timestamps relative to now. "
+        "The shipped seeds (the demo inventory) match it.",
+    )
+    demo.add_argument("--out", required=True, help="folder to write the export files into")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {
+        "load": _cmd_load,
+        "check": _cmd_check,
+        "run": _cmd_run,
+        "report": _cmd_report,
+        "demo": _cmd_demo,
+    }[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except DatabaseError as exc:
+        _error(str(exc))
+        return EXIT_DATABASE
+    except KeyboardInterrupt:
+        _error("interrupted: files landed so far are committed; run again to finish")
+        return 130
+
+
+def _config(args: argparse.Namespace) -> LoadConfig:
+    return build_config(vars(args))
+
+
+def _error(message: str) -> None:
+    print(f"sigma-impressions: error: {message}", file=sys.stderr)
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    config = _config(args)
+    summary = _load(config)
+    return EXIT_OK if summary is not None and summary.ok else EXIT_FAILED
+
+
+def _load(config: LoadConfig) -> LoadSummary | None:
+    from loader.landing import run_load
+    from loader.progress import make_progress
+
+    try:
+        with make_progress(sys.stdout, config) as progress:
+            summary = run_load(config, progress=progress)
+    except StorageError as exc:
+        _error(scrub(str(exc), config))
+        return None
+    for line in summary_lines(summary, config):
+        print(line)
+    return summary
+
+
+def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
+    """The final summary: parseable key=value pairs, then one line per failed file."""
+    lines = [
+        "summary"
+        f" files_seen={summary.files_seen}"
+        f" loaded={summary.count('loaded')}"
+        f" skipped={summary.count('skipped')}"
+        f" failed={summary.count('failed')}"
+        f" rows={summary.rows_loaded}"
+        f" rejected_lines={summary.rows_rejected}"
+        f" seconds={summary.seconds:.1f}"
+    ]
+    lines += [scrub(f"failed {r.uri}: {r.error}", config) for r in summary.results if r.status == "failed"]
+    lines += [f"ignored {uri}: points outside the prefix" for uri in summary.unsafe_entries]
+    return lines
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from loader.check import run_check
+
+    config = _config(args)
+    try:
+        report = run_check(config)
+    except StorageError as exc:
+        _error(scrub(str(exc), config))
+        return EXIT_FAILED
+    for line in report.lines():
+        print(scrub(line, config))
+    return EXIT_OK if report.usable else EXIT_FAILED
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from loader.dbt_runner import DbtOptions, run_dbt_build
+
+    config = _config(args)
+    dbt_options = DbtOptions.from_args(args, database=config.database)  # validates before I/O
+    summary = _load(config)
+    if summary is None:
+        _error("load failed: dbt build not started")
+        return EXIT_FAILED
+    ok, message = run_dbt_build(dbt_options)
+    print(message)
+    if not ok:
+        _error(f"dbt build failed: {message}")
+        return EXIT_FAILED
+    if not summary.ok:
+        _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from loader.report import print_report
+
+    return print_report(_report_database(args), args.format, args.limit, sys.stdout)
+
+
+def _report_database(args: Any) -> str:
+    import os
+
+    return args.database or os.environ.get("SIGMA_IMPRESSIONS_DUCKDB_PATH") or DEFAULT_DATABASE
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from loader.demo import write_demo
+
+    facts = write_demo(Path(args.out), seed=args.seed)
+    print(f"wrote {len(facts.files)} export file(s), {facts.total_rows} rows, to {args.out}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

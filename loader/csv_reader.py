@@ -1,0 +1,244 @@
+"""Read one local export file into DuckDB temp tables: its records, and the records it rejects.
+
+The header is read with Python's csv module (so the names are exactly as written), then DuckDB's
+CSV reader parses the body with that schema fixed: all VARCHAR, ',' and '"' only, no comment
+lines, no sniffing. A record whose field count differs from the header's, or that is not valid
+UTF-8, is rejected with the line number DuckDB reports. If DuckDB cannot parse the body at all
+(mixed line endings, for example), Python's csv module parses it instead, with the same rules.
+
+Results: temp table `_landing` (columns in header order, plus `_record` = 1-based order of the
+landed record in the file) and `_landing_rejects` (line_number, error, raw_text).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+RESERVED_COLUMNS = ("_file_uri", "_file_row_number", "_loaded_at", "_integration_name")
+BOM = "\ufeff"
+_BATCH = 50_000
+csv.field_size_limit(2**31 - 1)
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all (not gzip, not text, ...). The file is marked failed."""
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    headers: list[str]  # as written, BOM stripped
+    columns: list[str]  # the landed column names (DuckDB's de-duplication of the headers)
+    rows_loaded: int
+    rows_rejected: int
+    parser: str  # "duckdb", "python" or "empty"
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier for any text: header names reach SQL only through this."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_names(headers: list[str]) -> list[str]:
+    """The landed column name of each header, as DuckDB names CSV columns.
+
+    An empty header becomes column<i>; a name repeated (case-insensitively, as DuckDB compares
+    identifiers) gets DuckDB's suffix: email, email_1, EMAIL_2. Names that clash with the loader's
+    own columns (_file_uri, ...) are suffixed the same way.
+    """
+    width = len(str(max(len(headers) - 1, 0)))
+    seen = {name.lower() for name in RESERVED_COLUMNS}
+    names = []
+    for index, header in enumerate(headers):
+        name = header if header.strip() else f"column{index:0{width}d}"
+        if name.lower() in seen:
+            suffix = 1
+            while f"{name}_{suffix}".lower() in seen:
+                suffix += 1
+            name = f"{name}_{suffix}"
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _open_text(path: str, gzipped: bool) -> io.TextIOWrapper:
+    raw = gzip.open(path, "rb") if gzipped else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def read_header(path: str, gzipped: bool) -> list[str]:
+    """The first non-blank record's fields, BOM stripped; [] when the file holds no record."""
+    try:
+        with _open_text(path, gzipped) as text:
+            record = next((r for r in csv.reader(text, strict=False) if r), [])
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a CSV file: {exc}") from exc
+    if record and record[0].startswith(BOM):
+        record[0] = record[0][len(BOM) :]
+    joined = "".join(record)
+    if "\x00" in joined:
+        raise UnreadableFile("not a CSV file: the header line contains NUL bytes (binary data?)")
+    if _has_bad_utf8(joined):
+        raise UnreadableFile("the header line is not UTF-8: re-export the file as UTF-8 CSV")
+    return record
+
+
+def _gzip_or_io(exc: BaseException, gzipped: bool) -> str:
+    if gzipped:
+        return f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
+    return f"cannot read the file: {type(exc).__name__}: {exc}"
+
+
+def parse_into_temp(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, size_bytes: int) -> ParsedFile:
+    """Parse one local file into the temp tables `_landing` and `_landing_rejects`."""
+    con.execute("drop table if exists _landing")
+    con.execute("drop table if exists _landing_rejects")
+    con.execute("create temp table _landing_rejects (line_number bigint, error varchar, raw_text varchar)")
+    headers = read_header(path, gzipped) if size_bytes > 0 else []
+    if not headers:
+        con.execute("create temp table _landing (_record bigint)")
+        return ParsedFile([], [], 0, 0, "empty")
+    columns = column_names(headers)
+    try:
+        _parse_with_duckdb(con, path, gzipped, columns)
+        parser = "duckdb"
+    except duckdb.Error as exc:
+        if gzipped and _looks_like_gzip_error(exc):
+            raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
+        con.execute("drop table if exists _landing")
+        con.execute("delete from _landing_rejects")
+        _parse_with_python(con, path, gzipped, columns)
+        parser = "python"
+    loaded = con.execute("select count(*) from _landing").fetchone()[0]
+    rejected = con.execute("select count(*) from _landing_rejects").fetchone()[0]
+    return ParsedFile(headers, columns, loaded, rejected, parser)
+
+
+def _looks_like_gzip_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("gzip", "zlib", "compress", "inflate", "magic"))
+
+
+def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, columns: list[str]) -> None:
+    schema = {name: "VARCHAR" for name in columns}
+    con.execute(
+        """
+        create temp table _landing as
+        select *
+        from read_csv(
+            $path,
+            columns = $schema,
+            header = true,
+            auto_detect = false,
+            delim = ',',
+            quote = '"',
+            escape = '"',
+            comment = '',
+            compression = $compression,
+            store_rejects = true,
+            rejects_table = '_duck_rejects',
+            rejects_scan = '_duck_reject_scans',
+            max_line_size = 33554432
+        )
+        """,
+        {"path": path, "schema": schema, "compression": "gzip" if gzipped else "none"},
+    )
+    con.execute("alter table _landing add column _record bigint")
+    con.execute("update _landing set _record = rowid + 1")
+    # DuckDB reports one reject row per bad column; a record is rejected once.
+    con.execute(
+        """
+        insert into _landing_rejects
+        select
+            line,
+            arg_min(error_type || ': ' || error_message, column_idx),
+            ltrim(arg_min(csv_line, column_idx), chr(13) || chr(10))
+        from _duck_rejects
+        group by line
+        order by line
+        """
+    )
+    con.execute("drop table if exists _duck_rejects")
+    con.execute("drop table if exists _duck_reject_scans")
+
+
+def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, columns: list[str]) -> None:
+    """The fallback parser: Python's csv module, the same acceptance rules as DuckDB's."""
+    width = len(columns)
+    batch: list[list[str]] = []
+    rejects: list[tuple[int, str, str]] = []
+    record_no = 0
+    con.execute(
+        "create temp table _landing ("
+        + ", ".join(f"{quote_ident(c)} varchar" for c in columns)
+        + ", _record bigint)"
+    )
+    try:
+        with _open_text(path, gzipped) as text:
+            reader = csv.reader(text, strict=False)
+            line_before = 0
+            header_seen = False
+            for record in reader:
+                start_line = line_before + 1
+                line_before = reader.line_num
+                if not record:
+                    continue  # a blank line is not a record
+                if not header_seen:
+                    header_seen = True
+                    continue
+                raw = ",".join(record)
+                if len(record) != width:
+                    kind = "TOO MANY COLUMNS" if len(record) > width else "MISSING COLUMNS"
+                    rejects.append(
+                        (
+                            start_line,
+                            f"{kind}: Expected Number of Columns: {width} Found: {len(record)}",
+                            _printable(raw),
+                        )
+                    )
+                    continue
+                if _has_bad_utf8(raw):
+                    rejects.append((start_line, "INVALID ENCODING: the record is not UTF-8", _printable(raw)))
+                    continue
+                record_no += 1
+                batch.append([*record, record_no])
+                if len(batch) >= _BATCH:
+                    _flush(con, columns, batch)
+                    batch = []
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a CSV file: {exc}") from exc
+    _flush(con, columns, batch)
+    if rejects:
+        con.executemany("insert into _landing_rejects values (?, ?, ?)", rejects)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, columns: list[str], batch: list[list]) -> None:
+    if not batch:
+        return
+    arrays = [pa.array([row[i] for row in batch], pa.string()) for i in range(len(columns))]
+    arrays.append(pa.array([row[-1] for row in batch], pa.int64()))
+    names = [f"c{i}" for i in range(len(columns))] + ["_record"]
+    con.register("_arrow_batch", pa.Table.from_arrays(arrays, names=names))
+    try:
+        con.execute("insert into _landing select * from _arrow_batch")
+    finally:
+        con.unregister("_arrow_batch")
+
+
+def _has_bad_utf8(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _printable(text: str) -> str:
+    return codecs.decode(codecs.encode(text, "utf-8", "surrogateescape"), "utf-8", "replace")

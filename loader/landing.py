@@ -1,0 +1,368 @@
+"""Landing: put export files into the DuckDB raw schema, once each, one transaction per file.
+
+Tables (schema sigma_raw):
+- impression_rows: one VARCHAR column per distinct header ever seen, plus _file_uri,
+  _file_row_number, _loaded_at, _integration_name.
+- rejected_lines: records the CSV reader could not take (wrong field count, not UTF-8, ...).
+- loaded_files: the manifest, one row per file: etag, size, counts, status, error.
+
+A file already loaded with the same etag is skipped; a changed file has its rows replaced; a
+file that cannot be read is recorded as failed and lands nothing; the others still load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from loader.config import LoadConfig
+from loader.csv_reader import UnreadableFile, parse_into_temp, quote_ident
+from loader.storage import (
+    ExportObject,
+    Listing,
+    describe_error,
+    list_exports,
+    local_copy,
+    make_filesystem,
+)
+
+RAW_SCHEMA = "sigma_raw"
+
+DDL = f"""
+create schema if not exists {RAW_SCHEMA};
+create table if not exists {RAW_SCHEMA}.impression_rows (
+    _file_uri varchar,
+    _file_row_number bigint,
+    _loaded_at timestamp,
+    _integration_name varchar
+);
+create table if not exists {RAW_SCHEMA}.rejected_lines (
+    _file_uri varchar,
+    line_number bigint,
+    error varchar,
+    raw_text varchar,
+    _loaded_at timestamp,
+    _integration_name varchar
+);
+create table if not exists {RAW_SCHEMA}.loaded_files (
+    file_uri varchar,
+    etag varchar,
+    size_bytes bigint,
+    last_modified timestamp,
+    headers varchar[],
+    rows_loaded bigint,
+    rows_rejected bigint,
+    status varchar,
+    error varchar,
+    loaded_at timestamp,
+    integration_name varchar
+);
+"""
+
+
+class DatabaseError(RuntimeError):
+    """The DuckDB file cannot be opened or written; the message says why and what to do."""
+
+
+@dataclass
+class FileResult:
+    uri: str
+    status: str  # loaded | skipped | failed
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    size_bytes: int = 0
+    error: str | None = None
+
+
+@dataclass
+class LoadSummary:
+    files_seen: int = 0
+    older_files: int = 0
+    ignored_objects: int = 0
+    unsafe_entries: list[str] = field(default_factory=list)
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(r.rows_loaded for r in self.results if r.status == "loaded")
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(r.rows_rejected for r in self.results if r.status == "loaded")
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+
+class Progress(Protocol):
+    """What run_load reports as it goes (the CLI draws a bar or prints lines)."""
+
+    def start(self, todo: list[ExportObject]) -> None: ...
+
+    def file_done(self, obj: ExportObject, result: FileResult) -> None: ...
+
+
+class _Silent:
+    def start(self, todo: list[ExportObject]) -> None:
+        pass
+
+    def file_done(self, obj: ExportObject, result: FileResult) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (and create) the DuckDB file, with clear errors for the usual failures."""
+    path = Path(config.database)
+    try:
+        if path.parent and str(path.parent) not in ("", "."):
+            path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the folder for --database {config.database}: {exc.strerror}"
+        ) from exc
+    settings: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if config.memory_limit:
+        settings["memory_limit"] = config.memory_limit
+    if config.threads:
+        settings["threads"] = config.threads
+    try:
+        con = duckdb.connect(str(path), config=settings)
+    except duckdb.IOException as exc:
+        raise DatabaseError(_explain_open_error(config.database, exc)) from exc
+    except duckdb.Error as exc:
+        raise DatabaseError(f"cannot open --database {config.database}: {exc}") from exc
+    try:
+        con.execute(DDL)
+        yield con
+    except duckdb.IOException as exc:
+        raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+    finally:
+        con.close()
+
+
+def _explain_open_error(database: str, exc: Exception) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            f"the database {database} is in use by another process (another load or dbt run?): "
+            "wait for it to finish, then run again"
+        )
+    if "read-only" in text.lower() or "permission" in text.lower():
+        return f"cannot write the database {database}: the path is read-only; choose a writable --database"
+    return f"cannot open --database {database}: {' '.join(text.split())[:300]}"
+
+
+def _explain_write_error(database: str, exc: Exception) -> str:
+    text = str(exc).lower()
+    if "no space" in text or "disk" in text:
+        return f"cannot write the database {database}: the disk is full; free space and run again"
+    return f"cannot write the database {database}: {' '.join(str(exc).split())[:300]}"
+
+
+def already_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """file_uri -> etag of every file loaded successfully so far."""
+    rows = con.execute(
+        f"select file_uri, etag from {RAW_SCHEMA}.loaded_files where status = 'loaded'"
+    ).fetchall()
+    return dict(rows)
+
+
+def run_load(
+    config: LoadConfig,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    filesystem: Any | None = None,
+) -> LoadSummary:
+    """List the prefix and land every export in the window that is new or changed."""
+    started = time.monotonic()
+    fs = filesystem or make_filesystem(config)
+    listing: Listing = list_exports(fs, config.bucket, config.days_back, now=now)
+    summary = LoadSummary(
+        files_seen=len(listing.in_window),
+        older_files=listing.older,
+        ignored_objects=listing.ignored,
+        unsafe_entries=listing.unsafe,
+    )
+    progress = progress or _Silent()
+    with open_database(config) as con:
+        known = already_loaded(con)
+        todo = [o for o in listing.in_window if known.get(o.uri) != o.etag]
+        summary.results.extend(
+            FileResult(o.uri, "skipped", size_bytes=o.size_bytes)
+            for o in listing.in_window
+            if known.get(o.uri) == o.etag
+        )
+        progress.start(todo)
+        for obj in todo:
+            result = land_file(con, fs, obj, config)
+            summary.results.append(result)
+            progress.file_done(obj, result)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def land_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig) -> FileResult:
+    """Land one file in one transaction, or record it as failed. Never raises for bad data."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with local_copy(fs, obj, config.bucket.scheme) as path:
+            parsed = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
+        _commit_file(con, obj, config, parsed.headers, parsed.columns, loaded_at)
+        return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
+    except duckdb.IOException as exc:
+        raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+    except UnreadableFile as exc:
+        error = str(exc)
+    except (duckdb.Error, OSError, ValueError, RuntimeError) as exc:
+        error = describe_error(exc)
+    error = _scrub(error, config.secrets())
+    _record_failure(con, obj, config, error, loaded_at)
+    return FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)
+
+
+def _commit_file(
+    con: duckdb.DuckDBPyConnection,
+    obj: ExportObject,
+    config: LoadConfig,
+    headers: list[str],
+    columns: list[str],
+    loaded_at: datetime,
+) -> None:
+    existing = {
+        name.lower()
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = 'impression_rows'",
+            [RAW_SCHEMA],
+        ).fetchall()
+    }
+    con.execute("begin transaction")
+    try:
+        for name in columns:
+            if name.lower() not in existing:
+                con.execute(
+                    f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar"
+                )
+                existing.add(name.lower())
+        _delete_file(con, obj.uri)
+        targets = ", ".join(
+            [
+                *(quote_ident(c) for c in columns),
+                "_file_uri",
+                "_file_row_number",
+                "_loaded_at",
+                "_integration_name",
+            ]
+        )
+        sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "_record", "$at", "$name"])
+        con.execute(
+            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) "
+            f"select {sources} from _landing order by _record",
+            {"uri": obj.uri, "at": loaded_at, "name": config.name},
+        )
+        con.execute(
+            f"insert into {RAW_SCHEMA}.rejected_lines "
+            "select $uri, line_number, error, raw_text, $at, $name from _landing_rejects",
+            {"uri": obj.uri, "at": loaded_at, "name": config.name},
+        )
+        counts = con.execute(
+            "select (select count(*) from _landing), (select count(*) from _landing_rejects)"
+        ).fetchone()
+        _insert_manifest(con, obj, config, headers, counts[0], counts[1], "loaded", None, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _landing")
+        con.execute("drop table if exists _landing_rejects")
+
+
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    obj: ExportObject,
+    config: LoadConfig,
+    error: str,
+    loaded_at: datetime,
+) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.execute("rollback")
+    con.execute("begin transaction")
+    try:
+        _delete_file(con, obj.uri)
+        _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _delete_file(con: duckdb.DuckDBPyConnection, uri: str) -> None:
+    for table, column in (
+        ("impression_rows", "_file_uri"),
+        ("rejected_lines", "_file_uri"),
+        ("loaded_files", "file_uri"),
+    ):
+        con.execute(f"delete from {RAW_SCHEMA}.{table} where {column} = ?", [uri])
+
+
+def _insert_manifest(
+    con: duckdb.DuckDBPyConnection,
+    obj: ExportObject,
+    config: LoadConfig,
+    headers: list[str] | None,
+    rows_loaded: int,
+    rows_rejected: int,
+    status: str,
+    error: str | None,
+    loaded_at: datetime,
+) -> None:
+    con.execute(
+        f"insert into {RAW_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            obj.uri,
+            obj.etag,
+            obj.size_bytes,
+            obj.last_modified.astimezone(UTC).replace(tzinfo=None),
+            headers,
+            rows_loaded,
+            rows_rejected,
+            status,
+            error,
+            loaded_at,
+            config.name,
+        ],
+    )
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def scrub(text: str, config: LoadConfig) -> str:
+    """Remove every secret value of the config from a message."""
+    return _scrub(text, config.secrets())
+
+
+def database_path(config: LoadConfig) -> str:
+    return os.path.abspath(config.database)
