@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default table)",
     )
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
+    report.add_argument(
+        "--section",
+        choices=("all", "popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched"),
+        default="all",
+        help="print one section only (with --format csv: one plain CSV table)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -266,9 +272,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from loader.report import print_report
+    from loader.report import SECTIONS, print_report
 
-    return print_report(_report_database(args), args.format, args.limit, sys.stdout)
+    sections = SECTIONS if args.section == "all" else (args.section,)
+    return print_report(_report_database(args), args.format, args.limit, sys.stdout, sections)
 
 
 def _report_database(args: Any) -> str:
@@ -282,8 +289,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from loader.demo import write_demo
 
-    facts = write_demo(Path(args.out), seed=args.seed)
-    print(f"wrote {len(facts.files)} export file(s), {facts.total_rows} rows, to {args.out}")
+    out = Path(args.out).resolve()
+    facts = write_demo(out, seed=args.seed)
+    print(
+        f"wrote {len(facts.files)} export file(s), {facts.total_rows} rows "
+        f"({facts.events} distinct events, {len(facts.users)} users), to {out}"
+    )
+    print(f"load them with: sigma-impressions run --bucket-uri file://{out}")
     return EXIT_OK
 
 

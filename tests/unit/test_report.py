@@ -1,0 +1,167 @@
+"""The report reads the marts (by their contract names) and prints four formats that parse."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loader.report import FIXES, SECTIONS, build_report, print_report, trend
+
+MARTS_DDL = """
+create schema marts;
+create table marts.sigma_workbook_impressions (
+    workbook_url_id varchar, workbook_name varchar, path varchar, owner_email varchar,
+    total_impressions_7d bigint, total_impressions_14d bigint, total_impressions_30d bigint,
+    total_impressions_60d bigint, total_impressions_90d bigint,
+    unique_users_14d bigint, unique_users_30d bigint,
+    last_impression_at timestamp, days_since_last_impression integer,
+    used struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
+);
+insert into marts.sigma_workbook_impressions values
+    ('wbA', 'Revenue | Overview', 'Finance', 'ann@x.example', 5, 12, 20, 30, 40, 3, 4,
+     '2026-11-25 10:00:00', 1, []),
+    ('wbB', 'Pipeline', 'Sales', 'bob@x.example', 1, 4, 9, 9, 9, 1, 2, '2026-11-20 10:00:00', 6, []),
+    ('wbC', 'Legacy, "old"', 'Archive', 'cy@x.example', 0, 0, 0, 0, 0, 0, 0, null, null, []),
+    ('wbD', 'Support', 'CS', 'dee@x.example', 0, 0, 0, 7, 7, 0, 0, '2026-10-01 09:00:00', 56, []);
+create table marts.sigma_element_impressions (
+    workbook_url_id varchar, element_id varchar, element_name varchar, page_name varchar,
+    element_type varchar, total_impressions_7d bigint, total_impressions_14d bigint,
+    total_impressions_30d bigint, total_impressions_60d bigint, total_impressions_90d bigint,
+    unique_users_14d bigint, unique_users_30d bigint, last_impression_at timestamp,
+    days_since_last_impression integer
+);
+insert into marts.sigma_element_impressions values
+    ('wbA', 'e1', 'Total', 'Summary', 'kpi', 2, 5, 8, 8, 8, 2, 2, '2026-11-25 10:00:00', 1),
+    ('wbA', 'e2', 'Raw table', 'Data', 'table', 0, 0, 0, 0, 0, 0, 0, null, null);
+create table marts.sigma_user_activity (
+    user_email varchar, impressions_7d bigint, impressions_14d bigint, impressions_30d bigint,
+    impressions_60d bigint, workbooks_viewed_30d bigint, first_impression_at timestamp,
+    last_impression_at timestamp, is_active_14d boolean
+);
+insert into marts.sigma_user_activity values
+    ('ann@x.example', 3, 10, 15, 20, 2, '2026-10-01 08:00:00', '2026-11-25 10:00:00', true),
+    ('old@x.example', 0, 0, 0, 4, 0, '2026-09-01 08:00:00', '2026-10-01 08:00:00', false);
+create table marts.sigma_rejected_impressions (
+    _file_uri varchar, _file_row_number bigint, reason varchar, request_time varchar
+);
+insert into marts.sigma_rejected_impressions values
+    ('file:///e/a.csv', 3, 'invalid_count', '2026-11-20 10:00:00'),
+    ('file:///e/b.csv', 9, 'invalid_count', '2026-11-20 10:00:00'),
+    ('file:///e/b.csv', 12, 'malformed_line', null);
+create table marts.sigma_unmatched_impressions (
+    workbook_url_id varchar, element_id varchar, reason varchar, impressions bigint,
+    unique_users bigint, first_seen_at timestamp, last_seen_at timestamp
+);
+insert into marts.sigma_unmatched_impressions values
+    ('wbZ', null, 'unknown_workbook', 7, 2, '2026-11-10 10:00:00', '2026-11-24 10:00:00'),
+    ('wbA', 'gone', 'unknown_element', 2, 1, '2026-11-11 10:00:00', '2026-11-12 10:00:00');
+create table marts.fct_sigma_impressions (
+    impression_id varchar, request_time timestamp, user_email varchar, workbook_url_id varchar,
+    element_id varchar, impression_count bigint, resource_type varchar, _file_uri varchar
+);
+insert into marts.fct_sigma_impressions values
+    ('i1', '2026-11-05 10:00:00', 'ann@x.example', 'wbA', null, 6, 'sigma_workbook', 'f'),
+    ('i2', '2026-11-25 10:00:00', 'ann@x.example', 'wbA', null, 12, 'sigma_workbook', 'f');
+"""
+
+
+@pytest.fixture
+def marts_db(tmp_path: Path) -> str:
+    path = str(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(path)
+    con.execute(MARTS_DDL)
+    con.close()
+    return path
+
+
+def _run(database: str, fmt: str, limit: int = 10, **kwargs) -> str:
+    out = io.StringIO()
+    assert print_report(database, fmt, limit, out, **kwargs) == 0
+    return out.getvalue()
+
+
+def test_json_has_every_section_and_the_facts(marts_db: str) -> None:
+    data = json.loads(_run(marts_db, "json"))
+    assert set(SECTIONS) <= set(data)
+    assert [r["workbook_url_id"] for r in data["popular"]] == ["wbA", "wbB"]
+    # previous 14 days of wbA from the events: the 6 impressions on 2026-11-05 (as of 2026-11-26)
+    assert data["popular"][0]["impressions_previous_14d"] == 6
+    assert data["popular"][0]["trend"] == "+100%"
+    assert [r["workbook_url_id"] for r in data["unused_workbooks"]] == ["wbC", "wbD"]
+    assert data["unused_workbooks"][0]["status"] == "never opened"
+    assert data["unused_workbooks"][0]["owner_email"] == "cy@x.example"
+    assert [r["element_id"] for r in data["unused_elements"]] == ["e2"]
+    assert data["unused_elements"][0]["owner_email"] == "ann@x.example"
+    assert data["users"][0]["user_email"] == "ann@x.example"
+    assert {r["reason"]: r["rows_rejected"] for r in data["rejected"]} == {
+        "invalid_count": 2,
+        "malformed_line": 1,
+    }
+    assert all(r["fix"] == FIXES[r["reason"]] for r in data["rejected"] + data["unmatched"])
+    assert data["unmatched"][0]["workbook_url_id"] == "wbZ"
+
+
+def test_csv_blocks_parse_and_a_single_section_is_one_table(marts_db: str) -> None:
+    text = _run(marts_db, "csv")
+    blocks = [b for b in text.split("\n\n") if b.strip()]
+    assert len(blocks) == len(SECTIONS)
+    for block, key in zip(blocks, SECTIONS, strict=True):
+        rows = list(csv.DictReader(io.StringIO(block)))
+        assert all(r["section"] == key for r in rows)
+    names = [r["workbook_name"] for r in csv.DictReader(io.StringIO(blocks[1]))]
+    assert names == ['Legacy, "old"', "Support"]  # commas and quotes survive
+
+    single = list(csv.DictReader(io.StringIO(_run(marts_db, "csv", sections=("users",)))))
+    assert [r["user_email"] for r in single] == ["ann@x.example", "old@x.example"]
+    assert "section" not in single[0]
+
+
+def test_markdown_tables_are_well_formed(marts_db: str) -> None:
+    text = _run(marts_db, "markdown")
+    assert text.startswith("# Sigma impressions report")
+    assert text.count("\n## ") == len(SECTIONS)
+    for block in text.split("\n## ")[1:]:
+        table = [line for line in block.splitlines() if line.startswith("|")]
+        widths = {len(line.replace("\\|", "").split("|")) for line in table}
+        assert len(widths) == 1, block  # every row has the header's number of cells
+    assert "Revenue \\| Overview" in text
+
+
+def test_table_format_and_limit(marts_db: str) -> None:
+    text = _run(marts_db, "table", limit=1)
+    assert "Most viewed workbooks" in text
+    assert "Revenue | Overview" in text
+    assert "Pipeline" not in text.split("Workbooks with no impressions")[0]
+    assert "and 1 more" in text
+
+
+def test_missing_marts_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    empty = str(tmp_path / "empty.duckdb")
+    duckdb.connect(empty).close()
+    assert print_report(empty, "table", 10, io.StringIO()) == 1
+    assert print_report(str(tmp_path / "absent.duckdb"), "json", 10, io.StringIO()) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert all("run `sigma-impressions run` or `dbt build` first" in line for line in err)
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_trend_labels() -> None:
+    assert trend(0, 0) == ""
+    assert trend(3, 0) == "new"
+    assert trend(10, 10) == "flat"
+    assert trend(15, 10) == "+50%"
+    assert trend(0, 4) == "-100%"
+
+
+def test_build_report_reads_only(marts_db: str) -> None:
+    writer = duckdb.connect(marts_db, read_only=True)  # a reader does not block the report
+    try:
+        assert build_report(marts_db, 5)[0].key == "popular"
+    finally:
+        writer.close()
