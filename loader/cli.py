@@ -54,8 +54,7 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--aws-access-key-id",
-        help="explicit AWS key; without it the ambient AWS chain is used "
-        "[SIGMA_IMPRESSIONS_AWS_ACCESS_KEY_ID]",
+        help="explicit AWS key; without it the ambient AWS chain is used [SIGMA_IMPRESSIONS_AWS_ACCESS_KEY_ID]",
     )
     add(
         "--aws-secret-access-key",

@@ -111,13 +111,12 @@ def parse_bucket_uri(raw: str | None) -> BucketUri:
         if any(part == ".." for part in path.split("/")):
             raise ConfigError("--bucket-uri must not contain '..' path segments")
         return BucketUri("file", "", path.rstrip("/") + "/")
-    bucket, _, prefix = rest.lstrip("/").partition("/")
+    bucket, _, prefix = rest.partition("/")
     if not bucket:
         raise ConfigError(f"--bucket-uri must name a bucket: {scheme}://bucket/prefix")
     if not re.fullmatch(r"[A-Za-z0-9._-]+", bucket):
         raise ConfigError(
-            f"--bucket-uri bucket name {_shown(bucket)!r} is not valid: "
-            "use letters, digits, '.', '-' and '_' only"
+            f"--bucket-uri bucket name {_shown(bucket)!r} is not valid: use letters, digits, '.', '-' and '_' only"
         )
     prefix = re.sub(r"/+", "/", prefix).strip("/")
     return BucketUri(scheme, bucket, f"{prefix}/" if prefix else "")

@@ -13,10 +13,15 @@ landed record in the file) and `_landing_rejects` (line_number, error, raw_text)
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
+import os
+import shutil
+import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -68,18 +73,17 @@ def column_names(headers: list[str]) -> list[str]:
     return names
 
 
-def _open_text(path: str, gzipped: bool) -> io.TextIOWrapper:
-    raw = gzip.open(path, "rb") if gzipped else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+def _open_text(path: str) -> io.TextIOWrapper:
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
-def read_header(path: str, gzipped: bool) -> list[str]:
+def read_header(path: str) -> list[str]:
     """The first non-blank record's fields, BOM stripped; [] when the file holds no record."""
     try:
-        with _open_text(path, gzipped) as text:
+        with _open_text(path) as text:
             record = next((r for r in csv.reader(text, strict=False) if r), [])
-    except (OSError, EOFError, zlib.error) as exc:
-        raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {type(exc).__name__}: {exc}") from exc
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
     if record and record[0].startswith(BOM):
@@ -92,43 +96,59 @@ def read_header(path: str, gzipped: bool) -> list[str]:
     return record
 
 
-def _gzip_or_io(exc: BaseException, gzipped: bool) -> str:
-    if gzipped:
-        return f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
-    return f"cannot read the file: {type(exc).__name__}: {exc}"
-
-
 def parse_into_temp(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, size_bytes: int) -> ParsedFile:
     """Parse one local file into the temp tables `_landing` and `_landing_rejects`."""
     con.execute("drop table if exists _landing")
     con.execute("drop table if exists _landing_rejects")
     con.execute("create temp table _landing_rejects (line_number bigint, error varchar, raw_text varchar)")
-    headers = read_header(path, gzipped) if size_bytes > 0 else []
-    if not headers:
+    if size_bytes == 0:
         con.execute("create temp table _landing (_record bigint)")
         return ParsedFile([], [], 0, 0, "empty")
-    columns = column_names(headers)
-    try:
-        _parse_with_duckdb(con, path, gzipped, columns)
-        parser = "duckdb"
-    except duckdb.Error as exc:
-        if gzipped and _looks_like_gzip_error(exc):
-            raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
-        con.execute("drop table if exists _landing")
-        con.execute("delete from _landing_rejects")
-        _parse_with_python(con, path, gzipped, columns)
-        parser = "python"
+    with _plain_csv(path, gzipped) as plain:
+        headers = read_header(plain)
+        if not headers:
+            con.execute("create temp table _landing (_record bigint)")
+            return ParsedFile([], [], 0, 0, "empty")
+        columns = column_names(headers)
+        try:
+            _parse_with_duckdb(con, plain, columns)
+            parser = "duckdb"
+        except duckdb.Error:
+            # DuckDB refuses some files Python's csv module reads (mixed line endings, ...).
+            con.execute("drop table if exists _landing")
+            con.execute("delete from _landing_rejects")
+            _parse_with_python(con, plain, columns)
+            parser = "python"
     loaded = con.execute("select count(*) from _landing").fetchone()[0]
     rejected = con.execute("select count(*) from _landing_rejects").fetchone()[0]
     return ParsedFile(headers, columns, loaded, rejected, parser)
 
 
-def _looks_like_gzip_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("gzip", "zlib", "compress", "inflate", "magic"))
+@contextlib.contextmanager
+def _plain_csv(path: str, gzipped: bool) -> Iterator[str]:
+    """The file as plain CSV. A gzip file is decompressed (and so verified to its end and CRC)
+    into a temp file first: DuckDB reads a truncated gzip as far as it goes without an error,
+    and parses a plain file on all threads."""
+    if not gzipped:
+        yield path
+        return
+    handle, plain = tempfile.mkstemp(prefix="sigma-export-", suffix=".csv")
+    os.close(handle)
+    try:
+        try:
+            with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+                shutil.copyfileobj(src, dst, length=4 * 1024 * 1024)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise UnreadableFile(
+                f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
+            ) from exc
+        yield plain
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(plain)
 
 
-def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, columns: list[str]) -> None:
+def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> None:
     schema = {name: "VARCHAR" for name in columns}
     con.execute(
         """
@@ -143,14 +163,14 @@ def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool,
             quote = '"',
             escape = '"',
             comment = '',
-            compression = $compression,
+            compression = 'none',
             store_rejects = true,
             rejects_table = '_duck_rejects',
             rejects_scan = '_duck_reject_scans',
             max_line_size = 33554432
         )
         """,
-        {"path": path, "schema": schema, "compression": "gzip" if gzipped else "none"},
+        {"path": path, "schema": schema},
     )
     con.execute("alter table _landing add column _record bigint")
     con.execute("update _landing set _record = rowid + 1")
@@ -171,19 +191,17 @@ def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool,
     con.execute("drop table if exists _duck_reject_scans")
 
 
-def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, columns: list[str]) -> None:
+def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> None:
     """The fallback parser: Python's csv module, the same acceptance rules as DuckDB's."""
     width = len(columns)
     batch: list[list[str]] = []
     rejects: list[tuple[int, str, str]] = []
     record_no = 0
     con.execute(
-        "create temp table _landing ("
-        + ", ".join(f"{quote_ident(c)} varchar" for c in columns)
-        + ", _record bigint)"
+        "create temp table _landing (" + ", ".join(f"{quote_ident(c)} varchar" for c in columns) + ", _record bigint)"
     )
     try:
-        with _open_text(path, gzipped) as text:
+        with _open_text(path) as text:
             reader = csv.reader(text, strict=False)
             line_before = 0
             header_seen = False
@@ -214,8 +232,8 @@ def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool,
                 if len(batch) >= _BATCH:
                     _flush(con, columns, batch)
                     batch = []
-    except (OSError, EOFError, zlib.error) as exc:
-        raise UnreadableFile(_gzip_or_io(exc, gzipped)) from exc
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {type(exc).__name__}: {exc}") from exc
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
     _flush(con, columns, batch)

@@ -131,9 +131,7 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
         if path.parent and str(path.parent) not in ("", "."):
             path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(
-            f"cannot create the folder for --database {config.database}: {exc.strerror}"
-        ) from exc
+        raise DatabaseError(f"cannot create the folder for --database {config.database}: {exc.strerror}") from exc
     settings: dict[str, Any] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -178,9 +176,7 @@ def _explain_write_error(database: str, exc: Exception) -> str:
 
 def already_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """file_uri -> etag of every file loaded successfully so far."""
-    rows = con.execute(
-        f"select file_uri, etag from {RAW_SCHEMA}.loaded_files where status = 'loaded'"
-    ).fetchall()
+    rows = con.execute(f"select file_uri, etag from {RAW_SCHEMA}.loaded_files where status = 'loaded'").fetchall()
     return dict(rows)
 
 
@@ -257,9 +253,7 @@ def _commit_file(
     try:
         for name in columns:
             if name.lower() not in existing:
-                con.execute(
-                    f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar"
-                )
+                con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
                 existing.add(name.lower())
         _delete_file(con, obj.uri)
         targets = ", ".join(
@@ -273,8 +267,7 @@ def _commit_file(
         )
         sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "_record", "$at", "$name"])
         con.execute(
-            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) "
-            f"select {sources} from _landing order by _record",
+            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from _landing order by _record",
             {"uri": obj.uri, "at": loaded_at, "name": config.name},
         )
         con.execute(

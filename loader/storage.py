@@ -28,7 +28,11 @@ from tenacity import (
 from loader.config import BucketUri, LoadConfig
 
 EXPORT_NAME = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
-RETRY_ATTEMPTS = 5
+# Bounded retries, one layer each: botocore's standard mode (exponential backoff with jitter on
+# 500/503/SlowDown/connection errors) and s3fs's own loop for S3; gcsfs's fixed loop (6) for GCS; and
+# tenacity around a whole-file download, for a body cut off mid-transfer.
+SDK_ATTEMPTS = 3
+DOWNLOAD_ATTEMPTS = 3
 
 
 class StorageError(RuntimeError):
@@ -78,7 +82,7 @@ def make_filesystem(config: LoadConfig) -> Any:
         kwargs: dict[str, Any] = {
             "client_kwargs": client_kwargs,
             "config_kwargs": {
-                "retries": {"max_attempts": RETRY_ATTEMPTS, "mode": "standard"},
+                "retries": {"max_attempts": SDK_ATTEMPTS, "mode": "standard"},
                 "connect_timeout": 10,
                 "read_timeout": 60,
             },
@@ -91,16 +95,16 @@ def make_filesystem(config: LoadConfig) -> Any:
                 secret=config.aws.secret_access_key,
                 token=config.aws.session_token,
             )
-        return s3fs.S3FileSystem(**kwargs)
+        fs = s3fs.S3FileSystem(**kwargs)
+        fs.retries = SDK_ATTEMPTS  # s3fs's own loop around each call (a class attribute)
+        return fs
     # gs://: gcsfs probes an experimental gRPC path at import unless told not to; that probe
     # waits a minute when it cannot connect. It is a feature switch, not a credential.
     os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     import gcsfs
 
     token = "anon" if os.environ.get("STORAGE_EMULATOR_HOST") else None
-    return gcsfs.GCSFileSystem(
-        token=token, skip_instance_cache=True, use_listings_cache=False, retries=RETRY_ATTEMPTS
-    )
+    return gcsfs.GCSFileSystem(token=token, skip_instance_cache=True, use_listings_cache=False)
 
 
 def list_exports(fs: Any, bucket: BucketUri, days_back: int, now: datetime | None = None) -> Listing:
@@ -124,7 +128,7 @@ def list_exports(fs: Any, bucket: BucketUri, days_back: int, now: datetime | Non
 def _list_remote(fs: Any, bucket: BucketUri) -> tuple[list[ExportObject], list[str]]:
     root = bucket.fs_path
     try:
-        found = _with_retry(fs.find)(root, detail=True, withdirs=False)
+        found = fs.find(root, detail=True, withdirs=False)
     except FileNotFoundError:
         return [], []
     except Exception as exc:
@@ -236,7 +240,7 @@ def _retryable(exc: BaseException) -> bool:
 def _with_retry(func: Any) -> Any:
     return retry(
         retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(RETRY_ATTEMPTS),
+        stop=stop_after_attempt(DOWNLOAD_ATTEMPTS),
         wait=wait_exponential(multiplier=0.2, max=5),
         reraise=True,
     )(func)
@@ -246,7 +250,18 @@ def describe_error(exc: BaseException) -> str:
     """One readable line for a storage error, without a traceback."""
     if isinstance(exc, FileNotFoundError):
         return "object not found (deleted or moved after listing?)"
-    if isinstance(exc, PermissionError):
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return (
+            "no AWS credentials found: pass --aws-access-key-id and --aws-secret-access-key, "
+            "or configure the AWS credential chain (env, profile, instance role)"
+        )
+    if name == "DefaultCredentialsError":
+        return (
+            "no Google credentials found: run `gcloud auth application-default login` "
+            "or set GOOGLE_APPLICATION_CREDENTIALS"
+        )
+    if isinstance(exc, PermissionError) or "AccessDenied" in str(exc) or "403" in str(exc):
         return "access denied: the credentials need s3:ListBucket/s3:GetObject or storage.objects.list/get"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:500]
