@@ -1,0 +1,146 @@
+{#-
+    Value parsing to the rules of issue 3. Portable through adapter.dispatch: default__ versions
+    use ANSI-ish SQL (regexp_like / regexp_substr), duckdb__ versions DuckDB's functions.
+-#}
+
+{#- Trim spaces, tabs, CR and LF (blank after trim = missing). -#}
+{% macro sigma_trim(expression) -%}
+    {{ return(adapter.dispatch("sigma_trim", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{% macro default__sigma_trim(expression) -%}
+    trim({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__sigma_trim(expression) -%}
+    trim({{ expression }}, chr(32) || chr(9) || chr(10) || chr(13) || chr(11) || chr(12))
+{%- endmacro %}
+
+{#- Whole-string regular expression match. -#}
+{% macro sigma_regexp_full_match(expression, pattern) -%}
+    {{ return(adapter.dispatch("sigma_regexp_full_match", "sigma_impressions")(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__sigma_regexp_full_match(expression, pattern) -%}
+    regexp_like({{ expression }}, '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro duckdb__sigma_regexp_full_match(expression, pattern) -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{#- Capture group `group` of the first match ('' or NULL when it did not take part). -#}
+{% macro sigma_regexp_group(expression, pattern, group) -%}
+    {{ return(adapter.dispatch("sigma_regexp_group", "sigma_impressions")(expression, pattern, group)) }}
+{%- endmacro %}
+
+{% macro default__sigma_regexp_group(expression, pattern, group) -%}
+    regexp_substr({{ expression }}, '{{ pattern }}', 1, 1, 'e', {{ group }})
+{%- endmacro %}
+
+{% macro duckdb__sigma_regexp_group(expression, pattern, group) -%}
+    regexp_extract({{ expression }}, '{{ pattern }}', {{ group }})
+{%- endmacro %}
+
+{#- The accepted request_time form, applied to the trimmed, lower-cased text. The date and
+    hour:minute sit at fixed positions; the groups are 1 second, 2 fraction, 3 offset sign,
+    4 offset hours, 5 offset minutes (non-capturing elsewhere: DuckDB allows groups 0-9). -#}
+{% macro sigma_timestamp_pattern() -%}
+    {{ return("^[0-9]{4}-[0-9]{2}-[0-9]{2}[t ][0-9]{2}:[0-9]{2}(?::([0-9]{2})(?:\\.([0-9]+))?)? ?(?:z|utc|([+-])([0-9]{2})(?::?([0-9]{2}))?)?$") }}
+{%- endmacro %}
+
+{#- One integer capture group of a timestamp text (NULL when absent). -#}
+{% macro sigma_timestamp_group(text, group) -%}
+    {{ dbt.safe_cast("nullif(" ~ sigma_regexp_group(text, sigma_timestamp_pattern(), group) ~ ", '')", dbt.type_int()) }}
+{%- endmacro %}
+
+{#- The integer at fixed 1-based position `start` (`length` characters) of a timestamp text. -#}
+{% macro sigma_timestamp_digits(text, start, length) -%}
+    {{ dbt.safe_cast("substr(" ~ text ~ ", " ~ start ~ ", " ~ length ~ ")", dbt.type_int()) }}
+{%- endmacro %}
+
+{#-
+    request_time text -> TIMESTAMP in UTC, or NULL when it does not follow the rule:
+    `YYYY-MM-DD HH:MM[:SS[.fraction]]`, `T` or space, then optionally (after at most one space)
+    `Z`, `UTC`, `+HH`, `+HHMM` or `+HH:MM` (or `-`); letters in any case; a real calendar date,
+    hours 00-23, minutes and seconds 00-59, offset hours 00-23 and minutes 00-59; the fraction
+    is truncated to microseconds; no zone means UTC; the offset is applied.
+    `text` must already be trimmed (NULL or '' gives NULL).
+-#}
+{% macro sigma_parse_timestamp(text) -%}
+    {%- set lowered = "lower(" ~ text ~ ")" -%}
+    {%- set year = sigma_timestamp_digits(lowered, 1, 4) -%}
+    {%- set month = sigma_timestamp_digits(lowered, 6, 2) -%}
+    {%- set day = sigma_timestamp_digits(lowered, 9, 2) -%}
+    {%- set hour = sigma_timestamp_digits(lowered, 12, 2) -%}
+    {%- set minute = sigma_timestamp_digits(lowered, 15, 2) -%}
+    {%- set second = "coalesce(" ~ sigma_timestamp_group(lowered, 1) ~ ", 0)" -%}
+    {%- set fraction = "coalesce(" ~ sigma_regexp_group(lowered, sigma_timestamp_pattern(), 2) ~ ", '')" -%}
+    {%- set sign = sigma_regexp_group(lowered, sigma_timestamp_pattern(), 3) -%}
+    {%- set offset_hours = "coalesce(" ~ sigma_timestamp_group(lowered, 4) ~ ", 0)" -%}
+    {%- set offset_minutes = "coalesce(" ~ sigma_timestamp_group(lowered, 5) ~ ", 0)" -%}
+    {%- set leap_year = "(mod(" ~ year ~ ", 4) = 0 and (mod(" ~ year ~ ", 100) <> 0 or mod(" ~ year ~ ", 400) = 0))" -%}
+    case
+        when
+            {{ sigma_regexp_full_match(lowered, sigma_timestamp_pattern()) }}
+            and {{ month }} between 1 and 12
+            and {{ day }} between 1 and case
+                when {{ month }} in (1, 3, 5, 7, 8, 10, 12) then 31
+                when {{ month }} in (4, 6, 9, 11) then 30
+                when {{ leap_year }} then 29
+                else 28
+            end
+            and {{ hour }} <= 23
+            and {{ minute }} <= 59
+            and {{ second }} <= 59
+            and {{ offset_hours }} <= 23
+            and {{ offset_minutes }} <= 59
+            then {{ dbt.dateadd(
+                "minute",
+                "(case when " ~ sign ~ " = '+' then -1 else 1 end) * (" ~ offset_hours ~ " * 60 + " ~ offset_minutes ~ ")",
+                "cast(" ~ dbt.concat([
+                    "substr(" ~ lowered ~ ", 1, 10)",
+                    "' '",
+                    "substr(" ~ lowered ~ ", 12, 5)",
+                    "':'",
+                    "lpad(cast(" ~ second ~ " as " ~ dbt.type_string() ~ "), 2, '0')",
+                    "'.'",
+                    "rpad(substr(" ~ fraction ~ ", 1, 6), 6, '0')",
+                ]) ~ " as " ~ dbt.type_timestamp() ~ ")"
+            ) }}
+    end
+{%- endmacro %}
+
+{#-
+    count text -> BIGINT, with the rule: missing column or empty value means 1; otherwise
+    digits, optionally followed by `.` and zeros (`3`, `03`, `3.0`), from 1 to the BIGINT
+    maximum. Anything else gives NULL (the row is rejected as invalid_count).
+    `text` must already be trimmed.
+-#}
+{% macro sigma_parse_count(text) -%}
+    {%- set digits = "ltrim(" ~ sigma_regexp_group(text, "^([0-9]+)", 1) ~ ", '0')" -%}
+    case
+        when {{ text }} is null or {{ text }} = '' then 1
+        when
+            {{ sigma_regexp_full_match(text, "[0-9]+(\\.0+)?") }}
+            and {{ digits }} <> ''
+            and (
+                {{ dbt.length(digits) }} < 19
+                or ({{ dbt.length(digits) }} = 19 and {{ digits }} <= '9223372036854775807')
+            )
+            then cast({{ digits }} as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}
+
+{#- An 8-byte floating point type (dbt.type_float() is 4 bytes on DuckDB). -#}
+{% macro sigma_type_double() -%}
+    {{ return(adapter.dispatch("sigma_type_double", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro duckdb__sigma_type_double() -%}
+    double
+{%- endmacro %}

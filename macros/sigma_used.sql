@@ -1,0 +1,35 @@
+{#-
+    The Euno-style `used` breakdown: a list of structs {user_email, impressions,
+    last_impression_at}, ordered by impressions (desc) then user_email. Aggregates rows holding
+    those three columns; `empty_list` is the typed empty list for resources without users.
+-#}
+{% macro sigma_used_type() -%}
+    {{ return(adapter.dispatch("sigma_used_type", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_used_type() -%}
+    struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
+{%- endmacro %}
+
+{% macro sigma_used_list(user_email, impressions, last_impression_at) -%}
+    {{ return(adapter.dispatch("sigma_used_list", "sigma_impressions")(user_email, impressions, last_impression_at)) }}
+{%- endmacro %}
+
+{% macro default__sigma_used_list(user_email, impressions, last_impression_at) -%}
+    array_agg(
+        struct_pack(
+            user_email := {{ user_email }},
+            impressions := {{ impressions }},
+            last_impression_at := {{ last_impression_at }}
+        )
+        order by {{ impressions }} desc, {{ user_email }} asc
+    )
+{%- endmacro %}
+
+{% macro sigma_empty_used_list() -%}
+    {{ return(adapter.dispatch("sigma_empty_used_list", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_empty_used_list() -%}
+    cast([] as {{ sigma_used_type() }})
+{%- endmacro %}

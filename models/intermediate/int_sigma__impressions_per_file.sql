@@ -1,0 +1,59 @@
+with
+
+valid_rows as (
+
+    select * from {{ ref('stg_sigma__impression_rows') }}
+    where is_valid
+
+),
+
+loaded_files as (
+
+    select * from {{ ref('stg_sigma__loaded_files') }}
+    where is_loaded
+
+),
+
+keyed_rows as (
+
+    select
+        {{ sigma_impression_id('request_time', 'user_email', 'workbook_url_id', 'element_id') }} as impression_id,
+        request_time,
+        user_email,
+        workbook_url_id,
+        element_id,
+        impression_count,
+        _file_uri,
+        _loaded_at
+    from valid_rows
+
+),
+
+file_events as (
+
+    select
+        keyed_rows.impression_id,
+        keyed_rows.request_time,
+        keyed_rows.user_email,
+        keyed_rows.workbook_url_id,
+        keyed_rows.element_id,
+        keyed_rows._file_uri,
+        keyed_rows._loaded_at,
+        loaded_files.last_modified as file_last_modified,
+        cast(sum(keyed_rows.impression_count) as {{ dbt.type_bigint() }}) as impression_count
+    from keyed_rows
+    inner join loaded_files
+        on keyed_rows._file_uri = loaded_files.file_uri
+    group by
+        keyed_rows.impression_id,
+        keyed_rows.request_time,
+        keyed_rows.user_email,
+        keyed_rows.workbook_url_id,
+        keyed_rows.element_id,
+        keyed_rows._file_uri,
+        keyed_rows._loaded_at,
+        loaded_files.last_modified
+
+)
+
+select * from file_events
