@@ -260,10 +260,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _error("load failed: dbt build not started")
         return EXIT_FAILED
     ok, message = run_dbt_build(dbt_options)
-    print(message)
     if not ok:
-        _error(f"dbt build failed: {message}")
+        _error(message.replace("dbt build: ", "dbt build failed: ", 1))
         return EXIT_FAILED
+    print(message)
     if not summary.ok:
         _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
         return EXIT_FAILED
