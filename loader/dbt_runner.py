@@ -31,6 +31,7 @@ from loader.config import ConfigError
 DATABASE_ENV = "SIGMA_IMPRESSIONS_DUCKDB_PATH"
 EXTENSION_DIR_ENV = "SIGMA_IMPRESSIONS_EXTENSION_DIR"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _first_failure(result: Any) -> str | None:
         status = str(getattr(node_result.status, "value", node_result.status))
         if status in ("error", "fail", "runtime error"):
             name = getattr(getattr(node_result, "node", None), "name", "?")
-            text = " ".join(str(getattr(node_result, "message", "") or "").split())[:200]
+            text = _ANSI.sub("", str(getattr(node_result, "message", "") or ""))
+            text = " ".join(text.split())[:200]
             return f"{name}: {text}" if text else name
     return None

@@ -183,6 +183,13 @@ def _previous_14d_sql(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
     )
 
 
+def _optional(columns: dict[str, list[str]], table: str, column: str, alias: str = "") -> str:
+    """The column if the mart has it (columns beyond the contract), else NULL."""
+    if column in columns.get(table, []):
+        return f"{alias}.{column}" if alias else column
+    return "null"
+
+
 def _popular(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
     previous = _previous_14d_sql(con, columns)
     rows = _query(
@@ -241,7 +248,7 @@ def trend(current: int | None, previous: int | None) -> str:
 def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
     rows = _query(
         con,
-        """
+        f"""
         select
             workbook_name,
             workbook_url_id,
@@ -249,7 +256,8 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
             owner_email,
             last_impression_at,
             days_since_last_impression,
-            total_impressions_90d as impressions_90d
+            total_impressions_90d as impressions_90d,
+            {_optional(columns, "sigma_workbook_impressions", "is_stale")} as is_stale
         from marts.sigma_workbook_impressions
         where total_impressions_30d = 0
         order by last_impression_at asc nulls first, workbook_name
@@ -266,6 +274,7 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
         "last_impression_at",
         "days_since_last_impression",
         "impressions_90d",
+        "is_stale",
     ]
     return _limited("unused_workbooks", cols, rows, limit)
 
@@ -273,7 +282,7 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
 def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
     rows = _query(
         con,
-        """
+        f"""
         select
             e.element_name,
             e.element_id,
@@ -283,7 +292,8 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
             e.workbook_url_id,
             w.owner_email,
             e.last_impression_at,
-            e.total_impressions_90d as impressions_90d
+            e.total_impressions_90d as impressions_90d,
+            {_optional(columns, "sigma_element_impressions", "is_stale", "e")} as is_stale
         from marts.sigma_element_impressions as e
         left join marts.sigma_workbook_impressions as w
             on e.workbook_url_id = w.workbook_url_id
@@ -301,6 +311,7 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
         "owner_email",
         "last_impression_at",
         "impressions_90d",
+        "is_stale",
     ]
     return _limited("unused_elements", cols, rows, limit)
 
@@ -451,6 +462,75 @@ def render_markdown(report: list[Section], stream: TextIO) -> None:
             stream.write(f"\n_and {section.more} more (raise --limit)_\n")
 
 
+# The terminal view shows fewer columns than the data formats, with short labels.
+TABLE_COLUMNS = {
+    "popular": [
+        "rank",
+        "workbook_name",
+        "owner_email",
+        "impressions_14d",
+        "unique_users_14d",
+        "impressions_previous_14d",
+        "trend",
+        "impressions_30d",
+        "last_impression_at",
+    ],
+    "unused_workbooks": [
+        "workbook_name",
+        "workbook_url_id",
+        "owner_email",
+        "status",
+        "last_impression_at",
+        "impressions_90d",
+        "is_stale",
+    ],
+    "unused_elements": [
+        "workbook_name",
+        "page_name",
+        "element_name",
+        "element_type",
+        "owner_email",
+        "last_impression_at",
+        "impressions_90d",
+        "is_stale",
+    ],
+    "users": [
+        "rank",
+        "user_email",
+        "impressions_7d",
+        "impressions_14d",
+        "impressions_30d",
+        "workbooks_viewed_30d",
+        "last_impression_at",
+        "is_active_14d",
+    ],
+    "rejected": ["reason", "rows_rejected", "files", "fix"],
+    "unmatched": ["workbook_url_id", "element_id", "reason", "impressions", "unique_users", "last_seen_at", "fix"],
+}
+LABELS = {
+    "rank": "#",
+    "workbook_name": "workbook",
+    "element_name": "element",
+    "page_name": "page",
+    "element_type": "type",
+    "owner_email": "owner",
+    "user_email": "user",
+    "impressions_7d": "7d",
+    "impressions_14d": "14d",
+    "impressions_30d": "30d",
+    "impressions_90d": "90d",
+    "unique_users_14d": "users 14d",
+    "impressions_previous_14d": "prev 14d",
+    "last_impression_at": "last seen",
+    "last_seen_at": "last seen",
+    "workbooks_viewed_30d": "workbooks 30d",
+    "is_active_14d": "active 14d",
+    "is_stale": "stale",
+    "rows_rejected": "rows",
+    "unique_users": "users",
+}
+
+
 def render_table(report: list[Section], stream: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -462,12 +542,13 @@ def render_table(report: list[Section], stream: TextIO) -> None:
         if not section.rows:
             console.print(f"[bold]{section.title}[/bold]\n  {EMPTY[section.key]}\n")
             continue
-        for column in section.columns:
+        shown = [c for c in TABLE_COLUMNS.get(section.key, section.columns) if c in section.columns]
+        for column in shown:
             values = [row.get(column) for row in section.rows if row.get(column) is not None]
             numeric = bool(values) and all(isinstance(v, int | Decimal) and not isinstance(v, bool) for v in values)
-            table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+            table.add_column(LABELS.get(column, column), justify="right" if numeric else "left", overflow="fold")
         for row in section.rows:
-            table.add_row(*(_shown(row.get(c)) for c in section.columns))
+            table.add_row(*(_shown(row.get(c)) for c in shown))
         if section.more:
             table.caption = f"and {section.more} more (raise --limit)"
         console.print(table)
