@@ -51,12 +51,12 @@
 
 {#- One integer capture group of a timestamp text (NULL when absent). -#}
 {% macro sigma_timestamp_group(text, group) -%}
-    {{ dbt.safe_cast("nullif(" ~ sigma_regexp_group(text, sigma_timestamp_pattern(), group) ~ ", '')", dbt.type_int()) }}
+    {{ sigma_safe_cast("nullif(" ~ sigma_regexp_group(text, sigma_timestamp_pattern(), group) ~ ", '')", dbt.type_int()) }}
 {%- endmacro %}
 
 {#- The integer at fixed 1-based position `start` (`length` characters) of a timestamp text. -#}
 {% macro sigma_timestamp_digits(text, start, length) -%}
-    {{ dbt.safe_cast("substr(" ~ text ~ ", " ~ start ~ ", " ~ length ~ ")", dbt.type_int()) }}
+    {{ sigma_safe_cast("substr(" ~ text ~ ", " ~ start ~ ", " ~ length ~ ")", dbt.type_int()) }}
 {%- endmacro %}
 
 {#-
@@ -143,4 +143,17 @@
 
 {% macro duckdb__sigma_type_double() -%}
     double
+{%- endmacro %}
+
+{#- A cast that yields NULL instead of failing (dbt.safe_cast is a plain cast on DuckDB). -#}
+{% macro sigma_safe_cast(expression, type) -%}
+    {{ return(adapter.dispatch("sigma_safe_cast", "sigma_impressions")(expression, type)) }}
+{%- endmacro %}
+
+{% macro default__sigma_safe_cast(expression, type) -%}
+    {{ dbt.safe_cast(expression, type) }}
+{%- endmacro %}
+
+{% macro duckdb__sigma_safe_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
 {%- endmacro %}

@@ -14,8 +14,8 @@ renamed as (
         cast(name as {{ dbt.type_string() }}) as workbook_name,
         cast(path as {{ dbt.type_string() }}) as workbook_path,
         lower({{ sigma_trim('cast(owner_email as ' ~ dbt.type_string() ~ ')') }}) as owner_email,
-        {{ dbt.safe_cast('created_at', dbt.type_timestamp()) }} as created_at,
-        {{ dbt.safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at
+        {{ sigma_safe_cast('created_at', dbt.type_timestamp()) }} as created_at,
+        {{ sigma_safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at
     from source
 
 )
