@@ -150,7 +150,10 @@ def run_dbt_build(options: DbtOptions) -> tuple[bool, str]:
     Path(options.database).parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with _dbt_environment(options.database, project):
-        result = dbtRunner().invoke(options.args())
+        try:
+            result = dbtRunner().invoke(options.args())
+        finally:
+            _release_duckdb()
     seconds = time.monotonic() - started
     statuses = _statuses(result.result)
     if result.exception is not None and not statuses:
@@ -167,6 +170,25 @@ def run_dbt_build(options: DbtOptions) -> tuple[bool, str]:
         if failed:
             message += f"; first failure: {failed}"
     return ok, message
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one database handle per process (DuckDBConnectionManager._ENV) until exit;
+    left open, it holds the file's lock, so the same process (an Airflow @task, a Dagster asset,
+    the report after `run`) could not open the file again with other settings.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            with contextlib.suppress(Exception):
+                env.close()
 
 
 def _statuses(result: Any) -> list[str]:

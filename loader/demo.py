@@ -12,9 +12,14 @@ What the files hold (the shipped seeds `seeds/sigma_workbooks.csv` and
   of the previous run (exports overlap; Sigma delivers at least once), and a few re-sent events
   carry a corrected count (the later file wins).
 - Event times are anchored to midnight UTC of `now`'s day, and every event is before yesterday
-  18:00 UTC, so writing the demo twice on the same day writes the same content. File names carry
-  the run time; each file's modification time is set (os.utime) to within the last 62 hours, so
-  the loader's default 3-day lookback takes all six, while their rows span ~95 days.
+  18:00 UTC, so writing the demo twice on the same day writes the same content. Each file's
+  modification time is the run time relative to now (os.utime, within the last 62 hours), so the
+  loader's default 3-day lookback takes all six, while their rows span ~95 days.
+- File names are stable (`sigma_audit_run-1.csv.gz` ... `sigma_audit_run-6.csv`), unlike a real
+  schedule's timestamped names: writing the demo again on a later day rewrites the same six files
+  with the events shifted by the days passed, and the loader then replaces their rows (changed
+  etag) instead of adding a second, shifted copy of the history. So `make run` gives the same
+  report on any day, as many times as it runs.
 - Header spellings differ between files (`Request Time`, `USER_EMAIL`, `email`, `workbookUrlId`,
   `NODE_ID`, `IMPRESSIONS`...), one file has no count column (repeated rows add up), one starts
   with a UTF-8 BOM, three are gzipped, timestamps come with `Z`, `UTC`, offsets and fractions.
@@ -300,7 +305,7 @@ def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> De
             rows = _with_bad_rows(rows, spec, midnight, first=True)
         if index == 5:
             rows = _with_bad_rows(rows, spec, midnight, first=False)
-        name = f"sigma_audit_{run_at:%Y-%m-%dT%H%M}.csv" + (".gz" if spec.gzip else "")
+        name = f"sigma_audit_run-{index + 1}.csv" + (".gz" if spec.gzip else "")
         path = out_dir / name
         _write_file(path, spec, rows)
         stamp = (now - timedelta(hours=MTIME_HOURS_AGO[index])).timestamp()
