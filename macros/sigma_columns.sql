@@ -42,10 +42,15 @@
 {%- endmacro %}
 
 {#- The raw column names of a relation, in table order: the relation's real columns, or
-    var('sigma_raw_columns_override') when set (dbt unit tests, whose inputs are CTEs). -#}
+    var('sigma_raw_columns_override') when set (a list, or a comma separated string): dbt unit
+    tests, whose inputs are CTEs, and sqlfluff, which must lint without a loaded database. -#}
 {% macro sigma_raw_column_names(relation) -%}
     {%- set override = var("sigma_raw_columns_override", none) -%}
     {%- if override is not none -%}
+        {%- if override is string -%}
+            {#- from sqlfluff's [sqlfluff:templater:dbt:context]: comma separated -#}
+            {{ return(override.split(",") | map("trim") | list) }}
+        {%- endif -%}
         {{ return(override) }}
     {%- endif -%}
     {%- if not execute -%}

@@ -85,6 +85,10 @@ ranked_events as (
 
     select
         *,
+        case
+            when element_id is null then 'sigma_workbook'
+            else 'sigma_workbook_element'
+        end as resource_type,
         row_number() over (
             partition by impression_id
             order by file_last_modified desc, _file_uri desc
@@ -102,10 +106,7 @@ winning_events as (
         workbook_url_id,
         element_id,
         impression_count,
-        case
-            when element_id is null then 'sigma_workbook'
-            else 'sigma_workbook_element'
-        end as resource_type,
+        resource_type,
         _file_uri,
         _loaded_at
     from ranked_events

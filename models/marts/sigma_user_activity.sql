@@ -14,7 +14,10 @@ user_activity as (
         {%- for days in [7, 14, 30, 60] %}
         {{ sigma_window_impressions(days) }} as impressions_{{ days }}d,
         {%- endfor %}
-        cast(count(distinct case when {{ sigma_in_window('request_time', 30) }} then workbook_url_id end) as {{ dbt.type_bigint() }}) as workbooks_viewed_30d,
+        cast(
+            count(distinct case when {{ sigma_in_window('request_time', 30) }} then workbook_url_id end)
+            as {{ dbt.type_bigint() }}
+        ) as workbooks_viewed_30d,
         min(request_time) as first_impression_at,
         max(request_time) as last_impression_at
     from resolved_impressions
