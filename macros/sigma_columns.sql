@@ -72,9 +72,20 @@
 {% macro sigma_map_columns(column_names) -%}
     {%- set aliases = sigma_column_aliases() -%}
     {%- set metadata = sigma_raw_metadata_columns() -%}
+    {%- set all_aliases = [] -%}
+    {%- for alias_list in aliases.values() -%}
+        {%- do all_aliases.extend(alias_list) -%}
+    {%- endfor -%}
+    {%- set lowered_names = column_names | map("lower") | list -%}
     {%- set by_normalized = {} -%}
     {%- for name in column_names if name | lower not in metadata -%}
         {%- set normalized = sigma_normalize_header(name) -%}
+        {#- A header repeated in one file lands as <header>_<n> (DuckDB's de-duplication, see
+            loader/csv_reader.py): it feeds the same canonical column, right after <header>. -#}
+        {%- set repeated = modules.re.match("^(.+)_[0-9]+$", name) -%}
+        {%- if repeated and normalized not in all_aliases and repeated.group(1) | lower in lowered_names -%}
+            {%- set normalized = sigma_normalize_header(repeated.group(1)) -%}
+        {%- endif -%}
         {%- do by_normalized.setdefault(normalized, []).append(name) -%}
     {%- endfor -%}
     {%- set mapping = {} -%}
@@ -98,7 +109,7 @@
     {%- else -%}
         case
             {%- for name in raw_columns %}
-            when {{ sigma_trim(adapter.quote(name)) }} <> '' then {{ adapter.quote(name) }}
+            when {{ sigma_trim(sigma_quote(name)) }} <> '' then {{ sigma_quote(name) }}
             {%- endfor %}
         end
     {%- endif -%}
@@ -123,4 +134,9 @@
     warn test that surfaces a required column missing from every loaded file. -#}
 {% macro sigma_columns_feeding(relation, canonical) -%}
     {{ return(sigma_map_columns(sigma_raw_column_names(relation))[canonical] | join(", ")) }}
+{%- endmacro %}
+
+{#- A quoted identifier for any header text (quotes inside the name doubled). -#}
+{% macro sigma_quote(name) -%}
+    "{{ name | replace('"', '""') }}"
 {%- endmacro %}
