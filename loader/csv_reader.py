@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -73,6 +74,18 @@ def column_names(headers: list[str]) -> list[str]:
     return names
 
 
+class _UsePython(Exception):
+    """The file is one DuckDB's reader would count differently: parse it with Python's csv."""
+
+
+def _blank_line_first(path: str) -> bool:
+    """True when a blank line comes before the header (DuckDB would take it as the header)."""
+    with open(path, "rb") as handle:
+        start = handle.read(8)
+    start = start.removeprefix(BOM.encode())
+    return start[:1] in (b"\r", b"\n")
+
+
 def _open_text(path: str) -> io.TextIOWrapper:
     return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
@@ -110,18 +123,46 @@ def parse_into_temp(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, si
             con.execute("create temp table _landing (_record bigint)")
             return ParsedFile([], [], 0, 0, "empty")
         columns = column_names(headers)
-        try:
-            _parse_with_duckdb(con, plain, columns)
-            parser = "duckdb"
-        except duckdb.Error:
-            # DuckDB refuses some files Python's csv module reads (mixed line endings, ...).
+        parser = "duckdb" if len(columns) > 1 and not _blank_line_first(plain) else "python"
+        # DuckDB takes a blank line as a record of one NULL field in a one-column file, and a blank
+        # first line as the header; Python's csv module skips blank lines: Python parses those.
+        if parser == "duckdb":
+            parser = _parse_with_duckdb_verified(con, plain, columns)
+        if parser == "python":
             con.execute("drop table if exists _landing")
             con.execute("delete from _landing_rejects")
             _parse_with_python(con, plain, columns)
-            parser = "python"
     loaded = con.execute("select count(*) from _landing").fetchone()[0]
     rejected = con.execute("select count(*) from _landing_rejects").fetchone()[0]
     return ParsedFile(headers, columns, loaded, rejected, parser)
+
+
+def _parse_with_duckdb_verified(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> str:
+    """Parse with DuckDB and check its record count against Python's csv module, counted on another
+    thread meanwhile (DuckDB releases the GIL). Where the two split records differently (a quote
+    left open, text after a closing quote, ...), DuckDB can drop records without a reject: then
+    the file is parsed again by Python, which the accounting is defined by. Returns the parser to use."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        records = pool.submit(_record_count, path)
+        try:
+            _parse_with_duckdb(con, path, columns)
+        except duckdb.Error:
+            return "python"  # DuckDB refuses some files Python's csv reads (mixed line endings, ...)
+        return "duckdb" if _counts(con) == records.result() else "python"
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> int:
+    """Records landed plus records rejected by the parse just done."""
+    return con.execute("select (select count(*) from _landing) + (select count(*) from _landing_rejects)").fetchone()[0]
+
+
+def _record_count(path: str) -> int | None:
+    """Records after the header, as Python's csv module splits them (blank lines are not records)."""
+    try:
+        with _open_text(path) as text:
+            return max(sum(1 for record in csv.reader(text, strict=False) if record) - 1, 0)
+    except (OSError, csv.Error):
+        return None
 
 
 @contextlib.contextmanager
@@ -150,6 +191,8 @@ def _plain_csv(path: str, gzipped: bool) -> Iterator[str]:
 
 def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> None:
     schema = {name: "VARCHAR" for name in columns}
+    con.execute("drop table if exists _duck_rejects")  # left over when an earlier parse failed
+    con.execute("drop table if exists _duck_reject_scans")
     con.execute(
         """
         create temp table _landing as
@@ -228,7 +271,7 @@ def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[
                     rejects.append((start_line, "INVALID ENCODING: the record is not UTF-8", _printable(raw)))
                     continue
                 record_no += 1
-                batch.append([*record, record_no])
+                batch.append([*(value if value else None for value in record), record_no])  # '' -> NULL, as DuckDB
                 if len(batch) >= _BATCH:
                     _flush(con, columns, batch)
                     batch = []
