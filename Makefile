@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 ## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report. Offline.
+## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
-	$(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
+	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
 	$(BIN)/sigma-impressions report
 
 lint: install
