@@ -152,7 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
     report.add_argument(
         "--section",
-        choices=("all", "popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched"),
+        choices=(
+            "all",
+            "popular",
+            "unused_workbooks",
+            "unused_elements",
+            "users",
+            "rejected",
+            "unmatched",
+            "files",
+        ),
         default="all",
         help="print one section only (with --format csv: one plain CSV table)",
     )

@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 import duckdb
 
+from loader.columns import load_aliases, map_headers
+
 MARTS = "marts"
 REQUIRED_MARTS = (
     "sigma_workbook_impressions",
@@ -50,7 +52,7 @@ FIXES = {
     "vars.sigma_workbook_elements_relation); it still counts for its workbook",
 }
 
-SECTIONS = ("popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched")
+SECTIONS = ("popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched", "files")
 TITLES = {
     "popular": "Most viewed workbooks (last 14 days, trend vs the 14 days before)",
     "unused_workbooks": "Workbooks with no impressions in 30 days (deprecation candidates)",
@@ -58,6 +60,7 @@ TITLES = {
     "users": "Most active users (last 30 days)",
     "rejected": "Rejected rows (counted nowhere): fix the export",
     "unmatched": "Impressions not matched to the inventory",
+    "files": "Export files with a problem (sigma_raw.loaded_files)",
 }
 EMPTY = {
     "popular": "no workbook impressions in the last 14 days",
@@ -66,6 +69,7 @@ EMPTY = {
     "users": "no user activity yet",
     "rejected": "no rejected rows",
     "unmatched": "every impression matched the inventory",
+    "files": "every loaded file was read and has the required columns",
 }
 # Columns the marts may carry for the previous 14 days (the contract leaves the name open).
 _PREVIOUS_14D = (
@@ -120,6 +124,7 @@ def build_report(database: str, limit: int, sections: tuple[str, ...] = SECTIONS
             "users": _users,
             "rejected": _rejected,
             "unmatched": _unmatched,
+            "files": _files,
         }
         return [builders[key](con, columns, limit) for key in sections]
     except duckdb.Error as exc:
@@ -398,6 +403,60 @@ def _unmatched(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], li
     return _limited("unmatched", cols, rows, limit)
 
 
+def _aliases() -> dict[str, list[str]] | None:
+    """The header aliases from dbt_project.yml; None when no project is next to the package."""
+    try:
+        return load_aliases()
+    except (OSError, ValueError):
+        return None
+
+
+def _files(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
+    """Failed files, and loaded files whose header lacks a column (the README's "no data appears")."""
+    cols = ["file_uri", "status", "rows_loaded", "problem", "fix"]
+    present = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'sigma_raw' "
+        "and table_name = 'loaded_files'"
+    ).fetchone()[0]
+    if not present:
+        return Section("files", cols)
+    files = _query(
+        con,
+        "select file_uri, status, rows_loaded, headers, error from sigma_raw.loaded_files "
+        "order by last_modified desc, file_uri",
+    )
+    aliases = _aliases()
+    rows = []
+    for file in files:
+        if file["status"] == "failed":
+            problem = f"cannot be read: {file['error']}"
+            fix = FILE_FIXES["failed"]
+        elif aliases is not None and file["rows_loaded"]:
+            mapping = map_headers(list(file["headers"] or []), aliases)
+            missing = [c for c in ("request_time", "user_email", "workbook_url_id") if not mapping.get(c)]
+            if missing:
+                problem = "no column for " + ", ".join(missing) + " (every row is rejected)"
+                fix = FILE_FIXES["missing_required"]
+            elif not mapping.get("element_id"):
+                problem = "no element_id column: workbook-level impressions only"
+                fix = FILE_FIXES["missing_element_id"]
+            else:
+                continue
+        else:
+            continue
+        rows.append({**file, "problem": problem, "fix": fix})
+    return _limited("files", cols, rows, limit)
+
+
+FILE_FIXES = {
+    "failed": "check read access (s3:GetObject / storage.objects.get) or re-upload the file; the next load retries it",
+    "missing_required": "add the column to the Sigma export, or add the file's header spelling to "
+    "vars.sigma_column_aliases in dbt_project.yml",
+    "missing_element_id": "add the element id (element_id or node_id) to the export to get element metrics",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Rendering
 # ---------------------------------------------------------------------------------------------
@@ -506,6 +565,7 @@ TABLE_COLUMNS = {
     ],
     "rejected": ["reason", "rows_rejected", "files", "fix"],
     "unmatched": ["workbook_url_id", "element_id", "reason", "impressions", "unique_users", "last_seen_at", "fix"],
+    "files": ["file_uri", "status", "problem", "fix"],
 }
 LABELS = {
     "rank": "#",

@@ -142,6 +142,7 @@ def test_users_and_rejected_rows(pipeline: dict) -> None:
         for days in (7, 14, 30):
             assert row[f"impressions_{days}d"] == facts.user_impressions[user][days], (user, days)
         assert row["is_active_14d"] == (facts.user_impressions[user][14] > 0)
+    assert report["files"] == []  # every demo file has the columns it needs
     rejected = {r["reason"]: r["rows_rejected"] for r in report["rejected"]}
     assert rejected == facts.rejected
     assert all(r["fix"] for r in report["rejected"])

@@ -64,6 +64,22 @@ create table marts.fct_sigma_impressions (
     impression_id varchar, request_time timestamp, user_email varchar, workbook_url_id varchar,
     element_id varchar, impression_count bigint, resource_type varchar, _file_uri varchar
 );
+create schema sigma_raw;
+create table sigma_raw.loaded_files (
+    file_uri varchar, etag varchar, size_bytes bigint, last_modified timestamp, headers varchar[],
+    rows_loaded bigint, rows_rejected bigint, status varchar, error varchar, loaded_at timestamp,
+    integration_name varchar
+);
+insert into sigma_raw.loaded_files values
+    ('file:///e/ok.csv', 'a', 1, '2026-11-25 06:00:00',
+     ['Request Time', 'USER_EMAIL', 'workbookUrlId', 'node_id'], 5, 0, 'loaded', null, now(), 'x'),
+    ('file:///e/no_wb.csv', 'b', 1, '2026-11-25 05:00:00',
+     ['request_time', 'email', 'workbook'], 5, 0, 'loaded', null, now(), 'x'),
+    ('file:///e/no_el.csv', 'c', 1, '2026-11-25 04:00:00',
+     ['timestamp', 'user', 'workbook_url_id', 'views'], 5, 0, 'loaded', null, now(), 'x'),
+    ('file:///e/empty.csv', 'd', 0, '2026-11-25 03:00:00', [], 0, 0, 'loaded', null, now(), 'x'),
+    ('file:///e/bad.csv.gz', 'e', 9, '2026-11-25 02:00:00', null, 0, 0, 'failed',
+     'not a readable gzip file', now(), 'x');
 insert into marts.fct_sigma_impressions values
     ('i1', '2026-11-05 10:00:00', 'ann@x.example', 'wbA', null, 6, 'sigma_workbook', 'f'),
     ('i2', '2026-11-25 10:00:00', 'ann@x.example', 'wbA', null, 12, 'sigma_workbook', 'f');
@@ -149,6 +165,17 @@ def test_missing_marts_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureF
     assert len(err) == 2
     assert all("run `sigma-impressions run` or `dbt build` first" in line for line in err)
     assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_files_with_a_problem_say_what_to_fix(marts_db: str) -> None:
+    data = json.loads(_run(marts_db, "json", sections=("files",)))
+    files = {r["file_uri"].rsplit("/", 1)[1]: r for r in data["files"]}
+    assert set(files) == {"no_wb.csv", "no_el.csv", "bad.csv.gz"}
+    assert "workbook_url_id" in files["no_wb.csv"]["problem"]
+    assert "vars.sigma_column_aliases" in files["no_wb.csv"]["fix"]
+    assert "element_id" in files["no_el.csv"]["problem"]
+    assert files["bad.csv.gz"]["status"] == "failed"
+    assert "read access" in files["bad.csv.gz"]["fix"]
 
 
 def test_trend_labels() -> None:
