@@ -27,7 +27,7 @@ def run_dbt(
     args: list[str],
     database: Path | str,
     work_dir: Path,
-    vars: dict[str, Any] | None = None,  # noqa: A002 - dbt's own name
+    vars: dict[str, Any] | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run `dbt <args>` on `database`; raise DbtFailed (with the output's tail) if check and it fails."""
