@@ -12,9 +12,9 @@ What the files hold (the shipped seeds `seeds/sigma_workbooks.csv` and
   of the previous run (exports overlap; Sigma delivers at least once), and a few re-sent events
   carry a corrected count (the later file wins).
 - Event times are anchored to midnight UTC of `now`'s day, and every event is before yesterday
-  18:00 UTC, so writing the demo twice on the same day writes the same content. Each file's
-  modification time is the run time relative to now (os.utime, within the last 62 hours), so the
-  loader's default 3-day lookback takes all six, while their rows span ~95 days.
+  18:00 UTC, so writing the demo twice on the same day writes the same content. The files'
+  modification times are set (os.utime) 62, 50, 38, 26, 14 and 2 hours before now, in run order,
+  so the loader's default 3-day lookback takes all six, while their rows span ~95 days.
 - File names are stable (`sigma_audit_run-1.csv.gz` ... `sigma_audit_run-6.csv`), unlike a real
   schedule's timestamped names: writing the demo again on a later day rewrites the same six files
   with the events shifted by the days passed, and the loader then replaces their rows (changed
