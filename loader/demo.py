@@ -284,7 +284,8 @@ class DemoFacts:
 
 def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> DemoFacts:
     """Write the demo export files into out_dir and return what they contain."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = now or datetime.now(UTC)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)  # naive = UTC
     as_of = now.date()
     midnight = datetime(as_of.year, as_of.month, as_of.day)  # naive UTC
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
