@@ -109,3 +109,13 @@ def test_dedupe_latest_file_wins_and_rows_of_one_file_add_up() -> None:
     written = [(0, a), (1, _Event(at, "u@x", "wb", None, 2)), (1, _Event(at, "u@x", "wb", None, 1))]
     assert dedupe(written) == {a.key: 3}
     assert dedupe([(0, a), (0, a)]) == {a.key: 2}
+
+
+def test_cli_demo_writes_the_files(tmp_path: Path, capsys) -> None:
+    from loader.cli import main
+
+    assert main(["demo", "--out", str(tmp_path / "out"), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 6 export file(s)" in out
+    assert f"file://{tmp_path / 'out'}" in out
+    assert len(list((tmp_path / "out").iterdir())) == 6
