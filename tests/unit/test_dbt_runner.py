@@ -84,3 +84,20 @@ def test_database_env_is_set_for_the_call_only(tmp_path, monkeypatch) -> None:
 def test_summarize_statuses() -> None:
     counts = summarize(["success", "pass", "pass", "warn", "error", "fail", "skipped", "no-op"])
     assert counts == {"passed": 4, "warnings": 1, "errors": 2, "skipped": 1}
+
+
+def test_a_build_that_cannot_start_is_one_line(tmp_path) -> None:
+    from pathlib import Path
+
+    from loader.dbt_runner import run_dbt_build
+
+    options = DbtOptions(
+        database=str(tmp_path / "x.duckdb"),
+        project_dir=Path(tmp_path),  # no dbt_project.yml here
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    ok, message = run_dbt_build(options)
+    assert not ok
+    assert message.startswith("dbt build: did not run:")
+    assert "dbt_project.yml" in message and "\n" not in message
