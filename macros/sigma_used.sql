@@ -1,13 +1,20 @@
 {#-
     The Euno-style `used` breakdown: a list of structs {user_email, impressions,
     last_impression_at}, ordered by impressions (desc) then user_email. Aggregates rows holding
-    those three columns; `empty_list` is the typed empty list for resources without users.
+    those three columns; sigma_empty_used_list is the typed empty list for resources without
+    users. There is no portable SQL for a list of structs: the default__ versions stop with what
+    to add for a new adapter (for example array_agg(object_construct(...)) on Snowflake).
 -#}
 {% macro sigma_used_type() -%}
     {{ return(adapter.dispatch("sigma_used_type", "sigma_impressions")()) }}
 {%- endmacro %}
 
 {% macro default__sigma_used_type() -%}
+    {{ exceptions.raise_compiler_error(
+        "sigma_used_type: no portable SQL type for a list of structs; add " ~ adapter.type() ~ "__sigma_used_type") }}
+{%- endmacro %}
+
+{% macro duckdb__sigma_used_type() -%}
     struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
 {%- endmacro %}
 
@@ -16,6 +23,11 @@
 {%- endmacro %}
 
 {% macro default__sigma_used_list(user_email, impressions, last_impression_at) -%}
+    {{ exceptions.raise_compiler_error(
+        "sigma_used_list: no portable SQL for a list of structs; add " ~ adapter.type() ~ "__sigma_used_list") }}
+{%- endmacro %}
+
+{% macro duckdb__sigma_used_list(user_email, impressions, last_impression_at) -%}
     array_agg(
         struct_pack(
             user_email := {{ user_email }},
@@ -31,5 +43,10 @@
 {%- endmacro %}
 
 {% macro default__sigma_empty_used_list() -%}
+    {{ exceptions.raise_compiler_error(
+        "sigma_empty_used_list: no portable SQL for an empty list; add " ~ adapter.type() ~ "__sigma_empty_used_list") }}
+{%- endmacro %}
+
+{% macro duckdb__sigma_empty_used_list() -%}
     cast([] as {{ sigma_used_type() }})
 {%- endmacro %}

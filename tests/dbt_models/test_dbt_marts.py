@@ -342,3 +342,41 @@ def test_incremental_equals_full_refresh(warehouse: dict) -> None:
             rows = [{k: v for k, v in r.items() if k != "_loaded_at"} for r in rows]
             refreshed = [{k: v for k, v in r.items() if k != "_loaded_at"} for r in refreshed]
         assert sorted(map(repr, rows)) == sorted(map(repr, refreshed)), mart
+
+
+# ---------------------------------------------------------------- before / without data
+
+
+def test_missing_raw_schema_is_a_clear_error(tmp_path: Path) -> None:
+    """dbt before any load: the staging model stops with what to do, not a catalog error."""
+    database = tmp_path / "never_loaded.duckdb"
+    result = run_dbt(
+        ["run", "--select", "stg_sigma__impression_rows"],
+        database,
+        tmp_path / "dbt",
+        vars={"as_of_date": AS_OF},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "run `sigma-impressions load` first" in result.stdout
+
+
+def test_raw_table_without_header_columns_builds_empty_marts(tmp_path: Path) -> None:
+    """Only an empty export was loaded: no header column exists; every mart builds, empty or zero."""
+    database = tmp_path / "empty.duckdb"
+    exports = ExportDir(tmp_path / "exports")
+    exports.write("empty.csv", b"")
+    _load(exports, database)
+    _create_inventory(database)
+    run_dbt(["build", *NO_UNIT], database, tmp_path / "dbt", vars=VARS)
+    assert _rows(database, "select count(*) from marts.fct_sigma_impressions") == [(0,)]
+    workbooks = _rows(
+        database,
+        "select workbook_url_id, total_impressions_90d, used, has_enough_history, is_stale "
+        "from marts.sigma_workbook_impressions order by workbook_url_id",
+    )
+    assert workbooks == [
+        ("WB_A", 0, [], False, False),
+        ("WB_B", 0, [], False, False),
+        ("WB_NEW", 0, [], False, False),
+    ]
