@@ -28,6 +28,7 @@ from loader.csv_reader import UnreadableFile, parse_into_temp, quote_ident
 from loader.storage import (
     ExportObject,
     Listing,
+    StorageError,
     describe_error,
     list_exports,
     local_copy,
@@ -224,7 +225,7 @@ def land_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config
         return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
     except duckdb.IOException as exc:
         raise DatabaseError(_explain_write_error(config.database, exc)) from exc
-    except UnreadableFile as exc:
+    except (UnreadableFile, StorageError) as exc:
         error = str(exc)
     except (duckdb.Error, OSError, ValueError, RuntimeError) as exc:
         error = describe_error(exc)

@@ -33,6 +33,8 @@ EXPORT_NAME = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
 # tenacity around a whole-file download, for a body cut off mid-transfer.
 SDK_ATTEMPTS = 3
 DOWNLOAD_ATTEMPTS = 3
+CONNECT_TIMEOUT = 10  # seconds
+READ_TIMEOUT = 60  # seconds without a byte from the server: the request is retried
 
 
 class StorageError(RuntimeError):
@@ -83,8 +85,8 @@ def make_filesystem(config: LoadConfig) -> Any:
             "client_kwargs": client_kwargs,
             "config_kwargs": {
                 "retries": {"max_attempts": SDK_ATTEMPTS, "mode": "standard"},
-                "connect_timeout": 10,
-                "read_timeout": 60,
+                "connect_timeout": CONNECT_TIMEOUT,
+                "read_timeout": READ_TIMEOUT,
             },
             "use_listings_cache": False,
             "skip_instance_cache": True,
@@ -214,16 +216,30 @@ def local_copy(fs: Any, obj: ExportObject, scheme: str, workdir: str | None = No
     handle, local = tempfile.mkstemp(prefix="sigma-export-", suffix=suffix, dir=workdir)
     os.close(handle)
     try:
-        _with_retry(_download)(fs, obj.path, local)
+        try:
+            _with_retry(_download)(fs, obj.path, local, obj.size_bytes)
+        except Exception as exc:  # any client's error type (aiohttp, botocore, gcsfs): one line
+            raise StorageError(f"cannot read the object: {describe_error(exc)}") from exc
         yield local
     finally:
         with contextlib.suppress(OSError):
             os.remove(local)
 
 
-def _download(fs: Any, remote: str, local: str) -> None:
+class IncompleteDownload(OSError):
+    """Fewer bytes arrived than the listing announced: cut off, or the object changed."""
+
+
+def _download(fs: Any, remote: str, local: str, size_bytes: int | None = None) -> None:
     with fs.open(remote, "rb", block_size=8 * 1024 * 1024) as src, open(local, "wb") as dst:
         shutil.copyfileobj(src, dst, length=8 * 1024 * 1024)
+    got = os.path.getsize(local)
+    # Fewer bytes than listed: a body cut off, or the object replaced while reading. (More bytes is
+    # allowed: GCS serves objects stored with Content-Encoding: gzip decompressed.)
+    if size_bytes is not None and got < size_bytes:
+        raise IncompleteDownload(
+            f"read {got} of the {size_bytes} bytes listed: the object was cut off or replaced while reading"
+        )
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -233,7 +249,20 @@ def _retryable(exc: BaseException) -> bool:
     if any(word in text for word in ("accessdenied", "forbidden", "403", "nosuchbucket")):
         return False
     return isinstance(exc, OSError | TimeoutError | ConnectionError) or any(
-        word in text for word in ("timeout", "slowdown", "503", "500", "reset", "connection", "throttl")
+        word in text
+        for word in (
+            "timeout",
+            "timed out",
+            "slowdown",
+            "503",
+            "500",
+            "reset",
+            "connection",
+            "throttl",
+            "payload",  # aiohttp's ClientPayloadError: a body cut off
+            "disconnected",
+            "incomplete",
+        )
     )
 
 
