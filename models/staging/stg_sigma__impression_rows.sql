@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_file_uri',
+        on_schema_change='append_new_columns',
+        post_hook=[
+            "delete from {{ this }} where not exists (select 1 from {{ source('sigma_raw', 'impression_rows') }} as landed_rows where landed_rows._file_uri = {{ this.identifier }}._file_uri and landed_rows._loaded_at = {{ this.identifier }}._loaded_at)",
+        ],
+    )
+}}
+
 with
 
 source as (
@@ -5,6 +17,39 @@ source as (
     select * from {{ source('sigma_raw', 'impression_rows') }}
 
 ),
+
+{% if is_incremental() %}
+
+parsed_files as (
+
+    select distinct
+        _file_uri,
+        _loaded_at
+    from {{ this }}
+
+),
+
+new_rows as (
+
+    select source.*
+    from source
+    left join parsed_files
+        on
+            source._file_uri = parsed_files._file_uri
+            and source._loaded_at = parsed_files._loaded_at
+    where parsed_files._file_uri is null
+
+),
+
+{% else %}
+
+new_rows as (
+
+    select * from source
+
+),
+
+{% endif %}
 
 resolved as (
 
@@ -14,7 +59,7 @@ resolved as (
         _loaded_at,
         _integration_name,
         {{ sigma_resolve_columns(source('sigma_raw', 'impression_rows')) }}
-    from source
+    from new_rows
 
 ),
 

@@ -72,6 +72,10 @@ F3 = (
 )
 # A file without any user_email column: its rows are rejected, a warn test names it.
 F4 = "request_time,workbook_url_id\n2026-03-30 08:00,WB_A\n"
+# A file whose only event (after the window end, unknown workbook) vanishes when it is
+# rewritten with its header alone in the second load.
+F5 = "request_time,user_email,workbook_url_id\n2026-04-05 10:00,gil@x.com,GONE_WB\n"
+F5_EMPTIED = "request_time,user_email,workbook_url_id\n"
 
 
 def _load(exports: ExportDir, database: Path) -> None:
@@ -118,6 +122,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     exports = ExportDir(root / "exports")
     exports.write("f1.csv", F1, age=timedelta(hours=5))
     exports.write("f2.csv", F2, age=timedelta(hours=4))
+    exports.write("f5.csv", F5, age=timedelta(hours=4))
     _load(exports, database)
     _create_inventory(database)
     first = run_dbt(["build"], database, root / "dbt", vars=VARS)
@@ -127,6 +132,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     exports.write("f2.csv", F2_CHANGED, age=timedelta(hours=2))
     exports.write("f3.csv", F3, age=timedelta(hours=1))
     exports.write("f4.csv", F4, age=timedelta(hours=1))
+    exports.write("f5.csv", F5_EMPTIED, age=timedelta(hours=1))
     _load(exports, database)
     second = run_dbt(["build", *NO_UNIT], database, root / "dbt", vars=VARS)
     snapshots["incremental"] = _snapshot(database)
@@ -182,7 +188,8 @@ def test_fct_dedup_across_overlapping_files(warehouse: dict) -> None:
     # Events after the window end stay in fct.
     assert (ts("2026-04-01 00:00:00"), "ann@x.com", "WB_A", None) in by_key
     assert (ts("2026-04-02 00:00:00"), "zed@x.com", "NEWWB", None) in by_key
-    assert len(fct) == 11
+    assert (ts("2026-04-05 10:00:00"), "gil@x.com", "GONE_WB", None) in by_key
+    assert len(fct) == 12
     assert len({row["impression_id"] for row in fct}) == len(fct)
 
 
@@ -272,6 +279,7 @@ def test_unmatched_impressions(warehouse: dict) -> None:
         ("wb_a", None, "unknown_workbook"),
         ("ORPHAN_WB", "E9", "unknown_workbook"),
         ("NEWWB", None, "unknown_workbook"),  # after the window end: still diagnosed here
+        ("GONE_WB", None, "unknown_workbook"),
     }
     ex = unmatched[("WB_A", "EX", "unknown_element")]
     assert (ex["impressions"], ex["unique_users"]) == (1, 1)
@@ -323,8 +331,12 @@ def test_incremental_applies_changed_and_new_files(warehouse: dict) -> None:
     assert fct[(ts("2026-03-31 10:00:00"), "ann@x.com", "WB_A", "E1")]["impression_count"] == 6
     k2 = fct[(ts("2026-03-31 11:00:00"), "bob@x.com", "WB_A", None)]
     assert (k2["impression_count"], k2["_file_uri"].rsplit("/", 1)[1]) == (1, "f3.csv")
-    # f2's new version no longer holds the 03-01 event and no other file does: it is gone.
+    # f2's new version no longer holds the 03-01 event and no other file does: it is gone;
+    # so is f5's only event (f5 now holds its header alone).
     assert (ts("2026-03-01 09:00:00"), "ann@x.com", "WB_A", None) not in fct
+    assert (ts("2026-04-05 10:00:00"), "gil@x.com", "GONE_WB", None) not in fct
+    unmatched = warehouse["incremental"]["sigma_unmatched_impressions"]
+    assert "GONE_WB" not in {row["workbook_url_id"] for row in unmatched}
     workbooks = _by(warehouse["incremental"]["sigma_workbook_impressions"], "workbook_url_id")
     assert workbooks["WB_A"]["total_impressions_7d"] == 13 + 1 - 3  # K1 5 -> 6, K2 4 -> 1
     assert workbooks["WB_B"]["total_impressions_7d"] == 3
