@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import gzip
 import io
 import os
@@ -179,7 +180,15 @@ def _plain_csv(path: str, gzipped: bool) -> Iterator[str]:
         try:
             with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
                 shutil.copyfileobj(src, dst, length=4 * 1024 * 1024)
-        except (OSError, EOFError, zlib.error) as exc:
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise UnreadableFile(
+                    f"no space for a temporary copy of the file ({exc.strerror}): free space and run again"
+                ) from exc
+            raise UnreadableFile(
+                f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
+            ) from exc
+        except (EOFError, zlib.error) as exc:
             raise UnreadableFile(
                 f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
             ) from exc

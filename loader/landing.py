@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -150,7 +151,9 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute(DDL)
         yield con
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
+        if not _is_write_failure(exc):
+            raise
         raise DatabaseError(_explain_write_error(config.database, exc)) from exc
     finally:
         con.close()
@@ -158,20 +161,34 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def _explain_open_error(database: str, exc: Exception) -> str:
     text = str(exc)
-    if "lock" in text.lower():
+    # Judge DuckDB's words, not the path's: a folder named "locked" or "blocks" is no lock conflict.
+    words = re.sub(r'"[^"]*"', '""', text).replace(os.path.abspath(database), "").replace(database, "").lower()
+    if "permission denied" in words or "read-only" in words:
+        return f"cannot write the database {database}: the path is read-only; choose a writable --database"
+    if "lock" in words:
         return (
             f"the database {database} is in use by another process (another load or dbt run?): "
             "wait for it to finish, then run again"
         )
-    if "read-only" in text.lower() or "permission" in text.lower():
-        return f"cannot write the database {database}: the path is read-only; choose a writable --database"
     return f"cannot open --database {database}: {' '.join(text.split())[:300]}"
+
+
+def _is_write_failure(exc: duckdb.Error) -> bool:
+    """The database file (or its temp space) could not be written: no file-level retry can help.
+    DuckDB reports it as an IO error, or as a commit or a statement refused afterwards."""
+    text = str(exc)
+    return isinstance(exc, duckdb.IOException | duckdb.FatalException) or any(
+        words in text for words in ("IO Error", "database has been invalidated", "Failed to commit")
+    )
 
 
 def _explain_write_error(database: str, exc: Exception) -> str:
     text = str(exc).lower()
-    if "no space" in text or "disk" in text:
-        return f"cannot write the database {database}: the disk is full; free space and run again"
+    if any(word in text for word in ("no space", "disk", "file too large", "quota")):
+        return (
+            f"cannot write the database {database}: the disk is full (or a file-size limit or quota was "
+            "reached); free space and run again"
+        )
     return f"cannot write the database {database}: {' '.join(str(exc).split())[:300]}"
 
 
@@ -223,11 +240,13 @@ def land_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config
             parsed = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
         _commit_file(con, obj, config, parsed.headers, parsed.columns, loaded_at)
         return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
-    except duckdb.IOException as exc:
-        raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+    except duckdb.Error as exc:
+        if _is_write_failure(exc):
+            raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+        error = describe_error(exc)
     except (UnreadableFile, StorageError) as exc:
         error = str(exc)
-    except (duckdb.Error, OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         error = describe_error(exc)
     error = _scrub(error, config.secrets())
     _record_failure(con, obj, config, error, loaded_at)
@@ -282,7 +301,8 @@ def _commit_file(
         _insert_manifest(con, obj, config, headers, counts[0], counts[1], "loaded", None, loaded_at)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        with contextlib.suppress(duckdb.Error):  # a failed write may have ended the transaction already:
+            con.execute("rollback")  # the original error is the one to report
         raise
     finally:
         con.execute("drop table if exists _landing")
@@ -304,7 +324,8 @@ def _record_failure(
         _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
 
 
