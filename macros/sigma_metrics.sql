@@ -3,9 +3,18 @@
     int_sigma__impressions_resolved already restricted to events before the window end.
 -#}
 
+{#- Sum as BIGINT, 0 when there are no values, saturating at the BIGINT maximum (a count may
+    be as large as the BIGINT maximum itself, so sums of counts could overflow). -#}
+{% macro sigma_sum_bigint(expression) -%}
+    cast(
+        least(coalesce(sum(cast({{ expression }} as decimal(38, 0))), 0), 9223372036854775807)
+        as {{ dbt.type_bigint() }}
+    )
+{%- endmacro %}
+
 {#- Sum of impression_count in the N-day window, as BIGINT (0 when none). -#}
 {% macro sigma_window_impressions(days, timestamp_column="request_time", value="impression_count") -%}
-    cast(coalesce(sum(case when {{ sigma_in_window(timestamp_column, days) }} then {{ value }} else 0 end), 0) as {{ dbt.type_bigint() }})
+    {{ sigma_sum_bigint("case when " ~ sigma_in_window(timestamp_column, days) ~ " then " ~ value ~ " else 0 end") }}
 {%- endmacro %}
 
 {#- Distinct users in the N-day window, as BIGINT. -#}
@@ -21,7 +30,7 @@
     {%- endfor %}
     {{ sigma_window_users(14) }} as unique_users_14d,
     {{ sigma_window_users(30) }} as unique_users_30d,
-    cast(coalesce(sum(case when {{ sigma_in_previous_window('request_time', 14) }} then impression_count else 0 end), 0) as {{ dbt.type_bigint() }}) as impressions_previous_14d,
+    {{ sigma_sum_bigint("case when " ~ sigma_in_previous_window('request_time', 14) ~ " then impression_count else 0 end") }} as impressions_previous_14d,
     {{ sigma_window_impressions(var('sigma_stale_after_days', 30)) }} as impressions_stale_window,
     max(request_time) as last_impression_at
 {%- endmacro %}

@@ -40,7 +40,7 @@ file_events as (
         keyed_rows._file_uri,
         keyed_rows._loaded_at,
         loaded_files.last_modified as file_last_modified,
-        cast(sum(keyed_rows.impression_count) as {{ dbt.type_bigint() }}) as impression_count
+        {{ sigma_sum_bigint('keyed_rows.impression_count') }} as impression_count
     from keyed_rows
     inner join loaded_files
         on keyed_rows._file_uri = loaded_files.file_uri

@@ -20,7 +20,7 @@ daily_impressions as (
     select
         impression_date,
         workbook_url_id,
-        cast(sum(impression_count) as {{ dbt.type_bigint() }}) as impressions,
+        {{ sigma_sum_bigint('impression_count') }} as impressions,
         cast(count(distinct user_email) as {{ dbt.type_bigint() }}) as unique_users
     from workbook_impressions
     group by impression_date, workbook_url_id

@@ -50,7 +50,7 @@ user_impressions_60d as (
         workbook_url_id,
         element_id,
         user_email,
-        cast(sum(impression_count) as {{ dbt.type_bigint() }}) as impressions,
+        {{ sigma_sum_bigint('impression_count') }} as impressions,
         max(request_time) as last_impression_at
     from element_impressions
     where {{ sigma_in_window('request_time', 60) }}

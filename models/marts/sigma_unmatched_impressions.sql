@@ -13,7 +13,7 @@ final as (
         workbook_url_id,
         element_id,
         unmatched_reason as reason,
-        cast(sum(impression_count) as {{ dbt.type_bigint() }}) as impressions,
+        {{ sigma_sum_bigint('impression_count') }} as impressions,
         cast(count(distinct user_email) as {{ dbt.type_bigint() }}) as unique_users,
         min(request_time) as first_seen_at,
         max(request_time) as last_seen_at

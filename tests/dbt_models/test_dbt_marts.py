@@ -69,6 +69,11 @@ F3 = (
     "event_time,user,workbookurlid,elementid,impressions\n"
     "2026-03-31 11:00:00,bob@x.com,WB_A,,1\n"  # K2 re-sent: corrected from 4 to 1
     "2026-03-30 08:00,fay@x.com,WB_B,,3\n"  # WB_B is not idle any more
+    # After the window end, unknown workbook: the largest counts; sums saturate at the maximum.
+    "2026-04-03 00:00,max@x.com,BIG_WB,,9223372036854775807\n"
+    "2026-04-03 00:00,max@x.com,BIG_WB,,9223372036854775807.00\n"
+    "2026-04-03 00:01,max@x.com,BIG_WB,,0009223372036854775807\n"
+    "2026-04-03 00:02,max@x.com,BIG_WB,,9223372036854775808\n"  # invalid_count
 )
 # A file without any user_email column: its rows are rejected, a warn test names it.
 F4 = "request_time,workbook_url_id\n2026-03-30 08:00,WB_A\n"
@@ -345,6 +350,15 @@ def test_incremental_applies_changed_and_new_files(warehouse: dict) -> None:
     assert {row["is_stale"] for row in workbooks.values()} == {False}
     rejected = warehouse["incremental"]["sigma_rejected_impressions"]
     assert [r["reason"] for r in rejected if r["_file_uri"].endswith("/f4.csv")] == ["missing_user_email"]
+    assert [r["raw_count"] for r in rejected if r["_file_uri"].endswith("/f3.csv")] == ["9223372036854775808"]
+
+
+def test_largest_counts_saturate_sums(warehouse: dict) -> None:
+    biggest = 2**63 - 1
+    fct = warehouse["incremental"]["fct_sigma_impressions"]
+    assert sorted(r["impression_count"] for r in fct if r["workbook_url_id"] == "BIG_WB") == [biggest, biggest]
+    unmatched = _by(warehouse["incremental"]["sigma_unmatched_impressions"], "workbook_url_id")
+    assert unmatched["BIG_WB"]["impressions"] == biggest
 
 
 def test_incremental_equals_full_refresh(warehouse: dict) -> None:
