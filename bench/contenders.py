@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ DESCRIPTIONS = {
     "load": "sigma-impressions load --bucket-uri file://... --days-back 6 into a fresh database",
     "dlt": "dlt filesystem source | read_csv_duckdb(use_pyarrow=True, chunk_size=100000) -> dlt duckdb",
     "pandas": "pandas.read_csv(dtype=str) per file + DuckDB insert of the frame",
+    "load_patched": "the same load, with the loader imported from --loader-pythonpath (a proposed patch)",
     "noop_first": "load of 500 files into a fresh database (the first load of the no-op pair)",
     "noop_rerun": "load again with every one of the 500 files already landed",
     "dbt_full": "dbt build from scratch on 90 days of landed history",
@@ -43,7 +45,9 @@ class Env:
     """Where things run: the interpreter, the console scripts, extra environment."""
 
     python: str = sys.executable
+    peer_python: str = sys.executable  # dlt and pandas run here (a venv of their own: see run_bench --help)
     loader_env: dict[str, str] = field(default_factory=dict)
+    loader_pythonpath: str | None = None
 
     def script(self, name: str) -> list[str]:
         beside = Path(self.python).parent / name
@@ -68,15 +72,33 @@ class Env:
         }
 
 
-def missing_module(contender: str) -> str | None:
-    """The Python module a contender needs that is not installed here, or None."""
+def missing_module(env: Env, contender: str) -> str | None:
+    """The Python module a contender needs that its interpreter does not have, or None."""
     module = PYTHON_NEEDS.get(contender)
-    if module and importlib.util.find_spec(module) is None:
-        return module
-    return None
+    if not module:
+        return None
+    if env.peer_python == sys.executable:
+        return module if importlib.util.find_spec(module) is None else None
+    probe = subprocess.run(
+        [env.peer_python, "-c", f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"],
+        capture_output=True,
+        check=False,
+    )
+    return module if probe.returncode != 0 else None
+
+
+def default_peer_python() -> str:
+    """BENCH_PEER_PYTHON, else .bench/peers/bin/python when that venv exists, else this interpreter."""
+    explicit = os.environ.get("BENCH_PEER_PYTHON")
+    if explicit:
+        return explicit
+    peers = PROJECT_DIR / ".bench" / "peers" / "bin" / "python"
+    return str(peers) if peers.exists() else sys.executable
 
 
 def ingest_command(env: Env, contender: str, files_dir: Path, database: Path, scratch: Path) -> list[str]:
+    if contender == "load_patched":
+        return [env.python, "-m", "loader.cli", *ingest_command(env, "load", files_dir, database, scratch)[-7:]]
     if contender == "load":
         return [
             *env.script("sigma-impressions"),
@@ -99,7 +121,8 @@ def ingest_command(env: Env, contender: str, files_dir: Path, database: Path, sc
             "--files-dir",
             str(files_dir),
         ]
-    cmd = [env.python, WORKERS, contender, "--database", str(database), "--files-dir", str(files_dir)]
+    python = env.peer_python if contender in PEERS else env.python
+    cmd = [python, WORKERS, contender, "--database", str(database), "--files-dir", str(files_dir)]
     if contender == "dlt":
         cmd += ["--pipelines-dir", str(scratch / "dlt_pipelines")]
     return cmd

@@ -13,6 +13,7 @@ ORDER = (
     "floor",
     "floor_fixed",
     "load",
+    "load_patched",
     "dlt",
     "pandas",
     "noop_first",
@@ -22,7 +23,7 @@ ORDER = (
     "dbt_incremental",
     "mart_sql",
 )
-PLOTTED = ("floor", "floor_fixed", "load", "dlt", "pandas", "dbt_full", "dbt_incremental", "mart_sql")
+PLOTTED = ("floor", "floor_fixed", "load", "load_patched", "dlt", "pandas", "dbt_full", "dbt_incremental", "mart_sql")
 
 
 @dataclass(frozen=True)
@@ -152,22 +153,24 @@ def _fmt_range(stats: Stats, scale: float, digits: int) -> str:
 def size_table(data: dict, entry: dict) -> list[str]:
     rows = entry["rows"]
     lines = [
-        "| contender | median s | range s | s per M rows | peak RSS median MiB | RSS range MiB | n |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| contender | median s | range s | s per M rows | CPU s median | CPU range | "
+        "peak RSS median MiB | RSS range MiB | n |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ORDER:
         secs = _stats(entry, name)
         if not secs:
             continue
         rss = _stats(entry, name, "peak_rss_bytes")
-        assert rss is not None
+        cpu = _stats(entry, name, "cpu_seconds")
+        assert rss is not None and cpu is not None
         per_m = secs.median / rows * 1e6
         lines.append(
-            f"| {name} | {secs.median:.2f} | {_fmt_range(secs, 1, 2)} | {per_m:.2f} | "
-            f"{rss.median / MIB:.0f} | {_fmt_range(rss, MIB, 0)} | {secs.n} |"
+            f"| {name} | {secs.median:.2f} | {_fmt_range(secs, 1, 2)} | {per_m:.2f} | {cpu.median:.2f} | "
+            f"{_fmt_range(cpu, 1, 2)} | {rss.median / MIB:.0f} | {_fmt_range(rss, MIB, 0)} | {secs.n} |"
         )
     for name, reason in entry.get("skipped", {}).items():
-        lines.append(f"| {name} | skipped: {reason} | | | | | |")
+        lines.append(f"| {name} | skipped: {reason} | | | | | | | |")
     return lines
 
 
@@ -191,7 +194,7 @@ def markdown(data: dict, png_name: str) -> str:
         out.append(f"- Loader environment: `{data['loader_env']}`.")
     out += [
         "- Each contender is a whole separate process: wall time from spawn to exit (interpreter start",
-        "  included), peak RSS = the largest sum of RSS over the process tree, sampled every 20 ms (psutil).",
+        "  included); peak RSS = the kernel's maximum resident set of the process (wait4 `ru_maxrss`).",
         "- Exports: 90 daily files (one per UTC day before today) of request_time, user_email,",
         "  workbook_url_id, element_id, count; 400 workbooks x 12 elements, 3,000 users, power-law",
         "  popularity, 30% workbook-level rows; mtimes a few hours ago so `--days-back 6` takes all.",

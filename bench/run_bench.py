@@ -30,7 +30,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,6 +54,9 @@ class Settings:
     dbt: bool = True
     dbt_sizes: list[int] | None = None
     keep_data: bool = False
+    report_only: bool = False
+    skip: list[str] = field(default_factory=list)
+    smoke: bool = False
     command: str = ""
     env: contenders.Env = field(default_factory=contenders.Env)
 
@@ -77,6 +79,11 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--days", type=int, default=90, help="days of history = daily files (default 90)")
     parser.add_argument("--many-files", type=int, default=500, help="files of the no-op re-run (default 500)")
     parser.add_argument("--no-dbt", action="store_true", help="skip the dbt part")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated contenders or parts to leave out, e.g. dlt,noop (listed as skipped in the docs)",
+    )
     parser.add_argument("--dbt-sizes", help="comma-separated sizes that run the dbt part (default: all)")
     parser.add_argument(
         "--loader-env",
@@ -85,11 +92,32 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         metavar="KEY=VALUE",
         help="extra environment for `load`, e.g. SIGMA_IMPRESSIONS_MEMORY_LIMIT=512MB (repeatable)",
     )
+    parser.add_argument(
+        "--loader-pythonpath",
+        help="also measure `load_patched`: the loader imported from this folder (a patched copy of loader/)",
+    )
+    parser.add_argument(
+        "--peer-python",
+        default=contenders.default_peer_python(),
+        help="interpreter that runs the dlt and pandas contenders: a venv of their own, so that pandas is "
+        "not importable by the loader (DuckDB imports pandas, when installed, on the first query with "
+        "parameters: +1 s per run). Default BENCH_PEER_PYTHON, else .bench/peers/bin/python if present, "
+        "else this interpreter",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep generated exports for the next run")
-    parser.add_argument("--smoke", action="store_true", help="10k rows, 1 rep, 20 files: the same path in seconds")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the docs from <work-dir>/results.json, measure nothing"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="10k rows, 1 rep, 20 files, no dbt builds (dbt's fixed cost alone is over a minute): seconds",
+    )
+    parser.add_argument("--smoke-dbt", action="store_true", help="with --smoke: run the dbt part too")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.sizes, args.reps, args.many_files = SMOKE_ROWS, str(SMOKE_ROWS), 1, 20
+        args.no_dbt = args.no_dbt or not args.smoke_dbt
     sizes = _int_list(args.sizes) if args.sizes else list(DEFAULT_SIZES)
     if args.rows not in sizes:
         sizes.append(args.rows)
@@ -107,8 +135,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         dbt=not args.no_dbt,
         dbt_sizes=_int_list(args.dbt_sizes) if args.dbt_sizes else None,
         keep_data=args.keep_data,
+        report_only=args.report_only,
+        skip=[part.strip() for part in args.skip.split(",") if part.strip()],
+        smoke=args.smoke,
         command=_command_line(argv),
-        env=contenders.Env(loader_env=loader_env),
+        env=contenders.Env(
+            peer_python=args.peer_python, loader_env=loader_env, loader_pythonpath=args.loader_pythonpath
+        ),
     )
 
 
@@ -146,10 +179,16 @@ class Recorder:
         return self.data["sizes"].setdefault(str(rows), {"rows": rows, "contenders": {}, "skipped": {}})
 
     def add(self, rows: int, contender: str, sample: Sample) -> None:
-        entry = self.size(rows)["contenders"].setdefault(contender, {"seconds": [], "peak_rss_bytes": []})
+        entry = self.size(rows)["contenders"].setdefault(
+            contender, {"seconds": [], "cpu_seconds": [], "peak_rss_bytes": []}
+        )
         entry["seconds"].append(round(sample.seconds, 4))
+        entry["cpu_seconds"].append(round(sample.cpu_seconds, 4))
         entry["peak_rss_bytes"].append(sample.peak_rss_bytes)
-        log(f"{rows:>10,} {contender:<16} {sample.seconds:8.2f} s  {sample.peak_rss_bytes / 2**20:8.0f} MiB")
+        log(
+            f"{rows:>10,} {contender:<16} {sample.seconds:8.2f} s {sample.cpu_seconds:8.2f} cpu s"
+            f" {sample.peak_rss_bytes / 2**20:8.0f} MiB"
+        )
         self.save()
 
     def skip(self, rows: int, contender: str, reason: str) -> None:
@@ -164,7 +203,7 @@ class Recorder:
 def machine() -> dict:
     return {
         "cores": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1),
         "cpu": _cpu_model(),
         "os": platform.platform(terse=True),
         "python": platform.python_version(),
@@ -236,10 +275,13 @@ def run_ingest(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None
     """Floor, loader and peers over the 90 daily files, alternating, `reps` times each."""
     env = settings.env
     runnable = []
-    for name in contenders.INGEST:
-        missing = contenders.missing_module(name)
-        if missing:
-            rec.skip(data.rows, name, f"`{missing}` not installed (pip install '.[bench]')")
+    names = [*contenders.INGEST, "load_patched"] if env.loader_pythonpath else list(contenders.INGEST)
+    for name in names:
+        missing = contenders.missing_module(env, name)
+        if name in settings.skip:
+            rec.skip(data.rows, name, "--skip")
+        elif missing:
+            rec.skip(data.rows, name, f"`{missing}` not installed for {env.peer_python}")
             log(f"skip {name}: {missing} not installed")
         else:
             runnable.append(name)
@@ -249,8 +291,12 @@ def run_ingest(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None
             database = _fresh(scratch / f"{name}.duckdb")
             shutil.rmtree(scratch / "dlt_pipelines", ignore_errors=True)
             cmd = contenders.ingest_command(env, name, data.history_dir, database, scratch)
-            extra = {**env.base_env(), **(env.loader_env if name == "load" else {})}
-            sample = run_measured(cmd, env=extra, cwd=str(contenders.PROJECT_DIR))
+            extra = {**env.base_env(), **(env.loader_env if name.startswith("load") else {})}
+            if name == "load_patched":
+                extra["PYTHONPATH"] = str(env.loader_pythonpath)
+            # `python -m` puts the working folder first on sys.path: run the patched copy from its own.
+            cwd = env.loader_pythonpath if name == "load_patched" else str(contenders.PROJECT_DIR)
+            sample = run_measured(cmd, env=extra, cwd=cwd)
             _check_rows(database, name, data.rows)
             rec.add(data.rows, name, sample)
             _drop(database)
@@ -261,9 +307,7 @@ def _check_rows(database: Path, contender: str, expected: int) -> None:
     """Every contender must have landed every row, or its time means nothing."""
     con = duckdb.connect(str(database), read_only=True)
     try:
-        table = {"load": "sigma_raw.impression_rows", "dlt": "sigma_raw.impression_rows"}.get(
-            contender, "impression_rows"
-        )
+        table = "impression_rows" if contender in ("floor", "floor_fixed", "pandas") else "sigma_raw.impression_rows"
         got = con.execute(f"select count(*) from {table}").fetchone()[0]
     finally:
         con.close()
@@ -309,14 +353,25 @@ def run_dbt(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None:
         if rep % 2:
             rec.add(data.rows, "mart_sql", run_measured(mart, env=env.base_env()))
         rec.add(data.rows, "dbt_full", run_measured(build, env=dbt_env, cwd=str(contenders.PROJECT_DIR)))
+        _keep_run_results(settings, work, f"{data.rows}-rep{rep}-full")
         one_day = contenders.ingest_command(env, "load", data.extra_dir, database, work)
         extra = {**env.base_env(), **env.loader_env}
         rec.add(data.rows, "load_one_day", run_measured(one_day, env=extra, cwd=str(contenders.PROJECT_DIR)))
         rec.add(data.rows, "dbt_incremental", run_measured(build, env=dbt_env, cwd=str(contenders.PROJECT_DIR)))
+        _keep_run_results(settings, work, f"{data.rows}-rep{rep}-incremental")
         if not rep % 2:
             rec.add(data.rows, "mart_sql", run_measured(mart, env=env.base_env()))
         _drop(database)
     _drop(base)
+
+
+def _keep_run_results(settings: Settings, work: Path, name: str) -> None:
+    """dbt's per-node timings of a measured build, kept in <work-dir>/dbt_runs/ for the analysis."""
+    source = work / "dbt_target" / "run_results.json"
+    if source.exists():
+        target = settings.work_dir / "dbt_runs"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target / f"{name}.json")
 
 
 def _add_inventory(database: Path, data: datagen.Dataset) -> None:
@@ -338,6 +393,13 @@ def _add_inventory(database: Path, data: datagen.Dataset) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
+    if settings.report_only:
+        data = json.loads((settings.work_dir / "results.json").read_text())
+        markdown, _ = report.write(data, settings.docs_dir)
+        log(f"wrote {markdown}")
+        for line in report.headline_lines(data):
+            print(line)
+        return 0
     rec = Recorder(settings)
     started = time.monotonic()
     log(f"sizes {settings.sizes}, headline {settings.rows:,} rows, {settings.reps} reps, work in {settings.work_dir}")
@@ -358,10 +420,14 @@ def main(argv: list[str] | None = None) -> int:
             f"ready in {time.monotonic() - t0:.1f} s"
         )
         run_ingest(settings, rec, data)
-        if rows == settings.rows:
+        if rows == settings.rows and "noop" in settings.skip:
+            rec.skip(rows, "noop", "--skip")
+        elif rows == settings.rows:
             run_noop(settings, rec, data)
-        if not settings.dbt:
-            rec.skip(rows, "dbt", "--no-dbt")
+        if "dbt" in settings.skip:
+            rec.skip(rows, "dbt", "--skip")
+        elif not settings.dbt:
+            rec.skip(rows, "dbt", "smoke run (add --smoke-dbt)" if settings.smoke else "--no-dbt")
         elif not dbt_ready:
             rec.skip(rows, "dbt", "models/marts/ has no models yet")
         elif settings.dbt_sizes is None or rows in settings.dbt_sizes:
