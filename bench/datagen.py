@@ -205,8 +205,8 @@ def _generate(root: Path, rows: int, days: int, today: date, many_files: int) ->
             _write_file(con, root / "history" / f"sigma-audit-{day}.csv", day, bounds[d], bounds[d + 1])
         per_day = max(rows // days, 1)
         _write_file(con, root / "extra" / f"sigma-audit-{today}.csv", today, rows, rows + per_day)
-        files = many_files
-        bounds = [rows * f // files for f in range(files + 1)]
+        files = many_files  # 0: no many-files set (only the headline size runs the no-op re-run)
+        bounds = [rows * f // files for f in range(files + 1)] if files else []
         for f in range(files):
             day = first_day + timedelta(days=f * days // files)
             name = f"sigma-audit-{day}-{f:03d}.csv"

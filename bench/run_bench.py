@@ -56,6 +56,7 @@ class Settings:
     keep_data: bool = False
     report_only: bool = False
     skip: list[str] = field(default_factory=list)
+    peer_max_rows: int | None = None
     smoke: bool = False
     command: str = ""
     env: contenders.Env = field(default_factory=contenders.Env)
@@ -83,6 +84,11 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         "--skip",
         default="",
         help="comma-separated contenders or parts to leave out, e.g. dlt,noop (listed as skipped in the docs)",
+    )
+    parser.add_argument(
+        "--peer-max-rows",
+        type=int,
+        help="run dlt and pandas only at sizes up to this (they are the slowest; default: every size)",
     )
     parser.add_argument("--dbt-sizes", help="comma-separated sizes that run the dbt part (default: all)")
     parser.add_argument(
@@ -136,6 +142,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         dbt_sizes=_int_list(args.dbt_sizes) if args.dbt_sizes else None,
         keep_data=args.keep_data,
         report_only=args.report_only,
+        peer_max_rows=args.peer_max_rows,
         skip=[part.strip() for part in args.skip.split(",") if part.strip()],
         smoke=args.smoke,
         command=_command_line(argv),
@@ -267,6 +274,8 @@ def _drop(path: Path) -> None:
 
 
 def rotated(items: tuple[str, ...] | list[str], rep: int) -> list[str]:
+    if not items:
+        return []
     k = rep % len(items)
     return [*items[k:], *items[:k]]
 
@@ -280,6 +289,8 @@ def run_ingest(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None
         missing = contenders.missing_module(env, name)
         if name in settings.skip:
             rec.skip(data.rows, name, "--skip")
+        elif name in contenders.PEERS and settings.peer_max_rows and data.rows > settings.peer_max_rows:
+            rec.skip(data.rows, name, f"--peer-max-rows {settings.peer_max_rows:,} (time budget)")
         elif missing:
             rec.skip(data.rows, name, f"`{missing}` not installed for {env.peer_python}")
             log(f"skip {name}: {missing} not installed")
@@ -407,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     for rows in settings.sizes:
         root = settings.work_dir / "data" / f"rows-{rows}"
         t0 = time.monotonic()
-        data = datagen.generate(root, rows, days=settings.days, many_files=settings.many_files)
+        many_files = settings.many_files if rows == settings.rows else 0
+        data = datagen.generate(root, rows, days=settings.days, many_files=many_files)
         entry = rec.size(rows)
         entry.update(
             files=len(data.history),
