@@ -48,82 +48,90 @@ def _median(data: dict, rows: int | str, contender: str, key: str = "seconds") -
     return stats.median if stats else None
 
 
-def verdicts(data: dict) -> list[Verdict]:
+def _ratio(data: dict, rows: int, a: str, b: str, key: str = "seconds") -> float | None:
+    x, y = _median(data, rows, a, key), _median(data, rows, b, key)
+    return x / y if x and y else None
+
+
+def _sizes_with(data: dict, contender: str) -> list[int]:
+    return sorted(int(s) for s, e in data["sizes"].items() if e["contenders"].get(contender))
+
+
+def verdicts(data: dict, load: str = "load") -> list[Verdict]:
+    """The issue's targets for one loader contender (`load`, or `load_patched` for a proposed patch)."""
     rows = data["headline_rows"]
-    out: list[Verdict] = []
-    load = _median(data, rows, "load")
-    floor = _median(data, rows, "floor")
     at = f"at {rows:,} rows"
-    if load and floor:
-        ratio = load / floor
-        out.append(Verdict("load / floor <= 1.3", f"{ratio:.2f} {at}", ratio <= 1.3))
+    out: list[Verdict] = []
+
+    wall, cpu = _ratio(data, rows, load, "floor"), _ratio(data, rows, load, "floor", "cpu_seconds")
+    fixed = _ratio(data, rows, load, "floor_fixed")
+    if wall:
+        extra = f"; vs floor_fixed {fixed:.2f}" if fixed else ""
+        cpu_text = f" (CPU {cpu:.2f})" if cpu else ""
+        out.append(Verdict("load / floor <= 1.3", f"{wall:.2f}{cpu_text}{extra} {at}", wall <= 1.3))
     else:
         out.append(Verdict("load / floor <= 1.3", "-", None))
+
     peers = {p: _median(data, rows, p) for p in ("dlt", "pandas")}
     measured = {p: v for p, v in peers.items() if v}
-    if load and measured:
+    own = _median(data, rows, load)
+    if own and measured:
         best = min(measured, key=lambda p: measured[p])
-        ratio = measured[best] / load
-        out.append(Verdict("load >= 3x faster than the fastest peer", f"{ratio:.2f}x vs {best} {at}", ratio >= 3))
+        ratio = measured[best] / own
+        cpu_ratio = _ratio(data, rows, best, load, "cpu_seconds")
+        cpu_text = f" (CPU {cpu_ratio:.2f}x)" if cpu_ratio else ""
+        out.append(
+            Verdict("load >= 3x faster than the fastest peer", f"{ratio:.2f}x vs {best}{cpu_text} {at}", ratio >= 3)
+        )
     else:
-        out.append(Verdict("load >= 3x faster than the fastest peer", "peers not installed", None))
-    first = _median(data, rows, "noop_first")
-    rerun = _median(data, rows, "noop_rerun")
+        out.append(Verdict("load >= 3x faster than the fastest peer", "peers not measured", None))
+
+    first, rerun = _median(data, rows, "noop_first"), _median(data, rows, "noop_rerun")
     files = data["sizes"].get(str(rows), {}).get("many_files", 0)
-    if first and rerun:
+    target = f"no-op re-run < 5% of the first load and < 2 s at {files or 500} files"
+    if first and rerun and load == "load":
         share = rerun / first
-        out.append(
-            Verdict(
-                f"no-op re-run < 5% of the first load and < 2 s at {files} files",
-                f"{share:.1%} of {first:.1f} s, {rerun:.2f} s",
-                share < 0.05 and rerun < 2.0,
-            )
-        )
+        out.append(Verdict(target, f"{share:.1%} of {first:.1f} s: {rerun:.2f} s {at}", share < 0.05 and rerun < 2))
     else:
-        out.append(Verdict("no-op re-run < 5% of the first load and < 2 s at 500 files", "-", None))
-    full = _median(data, rows, "dbt_full")
-    incremental = _median(data, rows, "dbt_incremental")
-    if full and incremental:
-        share = incremental / full
-        out.append(
-            Verdict(
-                "incremental dbt build after one daily file <= 25% of the full build",
-                f"{share:.1%} ({incremental:.1f} s vs {full:.1f} s) {at}",
-                share <= 0.25,
-            )
-        )
+        out.append(Verdict(target, "-" if load == "load" else "same code path as load (unchanged)", None))
+
+    dbt_sizes = _sizes_with(data, "dbt_incremental")
+    target = "incremental dbt build after one daily file <= 25% of the full build"
+    if dbt_sizes and load == "load":
+        at_dbt = max(dbt_sizes)
+        share = _ratio(data, at_dbt, "dbt_incremental", "dbt_full") or 0.0
+        cpu_share = _ratio(data, at_dbt, "dbt_incremental", "dbt_full", "cpu_seconds")
+        cpu_text = f" (CPU {cpu_share:.0%})" if cpu_share else ""
+        inc, full = _median(data, at_dbt, "dbt_incremental") or 0, _median(data, at_dbt, "dbt_full") or 0
+        text = f"{share:.0%}{cpu_text}: {inc:.0f} s vs {full:.0f} s at {at_dbt:,} rows"
+        out.append(Verdict(target, text, share <= 0.25))
     else:
-        out.append(Verdict("incremental dbt build after one daily file <= 25% of the full build", "-", None))
-    sizes = sorted(int(s) for s in data["sizes"])
-    largest = sizes[-1]
-    rss = _median(data, largest, "load", "peak_rss_bytes")
-    target_rss = "peak RSS of load < 1 GiB at 10M rows"
+        out.append(Verdict(target, "-" if load == "load" else "not a loader target", None))
+
+    sizes = _sizes_with(data, load)
+    target = "peak RSS of load < 1 GiB at 10M rows"
+    rss = _median(data, sizes[-1], load, "peak_rss_bytes") if sizes else None
     if rss:
-        note = "" if largest >= 10_000_000 else f" (largest size run: {largest:,}; 10M not measured)"
-        out.append(
-            Verdict(
-                target_rss,
-                f"{rss / MIB:.0f} MiB at {largest:,} rows{note}",
-                rss < GIB if largest >= 10_000_000 else None,
-            )
-        )
+        largest = sizes[-1]
+        note = "" if largest >= 10_000_000 else " (10M not measured)"
+        ok = rss < GIB if largest >= 10_000_000 else None
+        out.append(Verdict(target, f"{rss / MIB:.0f} MiB at {largest:,} rows{note}", ok))
     else:
-        out.append(Verdict(target_rss, "-", None))
-    per_row = {
-        s: _median(data, s, "load") / s for s in sizes if 1_000_000 <= s <= 10_000_000 and _median(data, s, "load")
-    }
+        out.append(Verdict(target, "-", None))
+
+    per_row = {s: (_median(data, s, load) or 0) / s for s in sizes if 1_000_000 <= s <= 10_000_000}
+    cpu_row = {s: (_median(data, s, load, "cpu_seconds") or 1.0) / s for s in per_row}
+    target = "load time per row flat within 1.3x from 1M to 10M"
     if len(per_row) >= 2:
         lo, hi = min(per_row.values()), max(per_row.values())
-        span = f"{min(per_row):,}..{max(per_row):,} rows"
-        out.append(
-            Verdict(
-                "load time per row flat within 1.3x from 1M to 10M",
-                f"{hi / lo:.2f}x over {span} ({lo * 1e6:.2f}..{hi * 1e6:.2f} s per M rows)",
-                hi / lo <= 1.3,
-            )
+        cpu_span = max(cpu_row.values()) / min(cpu_row.values())
+        text = (
+            f"{hi / lo:.2f}x (CPU {cpu_span:.2f}x) over {min(per_row):,}..{max(per_row):,} rows: "
+            f"{lo * 1e6:.2f}..{hi * 1e6:.2f} s per M rows"
         )
+        out.append(Verdict(target, text, hi / lo <= 1.3))
     else:
-        out.append(Verdict("load time per row flat within 1.3x from 1M to 10M", "fewer than 2 sizes in 1M..10M", None))
+        out.append(Verdict(target, "fewer than 2 sizes in 1M..10M", None))
     return out
 
 
@@ -163,11 +171,12 @@ def size_table(data: dict, entry: dict) -> list[str]:
             continue
         rss = _stats(entry, name, "peak_rss_bytes")
         cpu = _stats(entry, name, "cpu_seconds")
-        assert rss is not None and cpu is not None
+        assert rss is not None
         per_m = secs.median / rows * 1e6
+        cpu_cells = f"{cpu.median:.2f} | {_fmt_range(cpu, 1, 2)}" if cpu else "- | -"
         lines.append(
-            f"| {name} | {secs.median:.2f} | {_fmt_range(secs, 1, 2)} | {per_m:.2f} | {cpu.median:.2f} | "
-            f"{_fmt_range(cpu, 1, 2)} | {rss.median / MIB:.0f} | {_fmt_range(rss, MIB, 0)} | {secs.n} |"
+            f"| {name} | {secs.median:.2f} | {_fmt_range(secs, 1, 2)} | {per_m:.2f} | {cpu_cells} | "
+            f"{rss.median / MIB:.0f} | {_fmt_range(rss, MIB, 0)} | {secs.n} |"
         )
     for name, reason in entry.get("skipped", {}).items():
         lines.append(f"| {name} | skipped: {reason} | | | | | | | |")
@@ -205,7 +214,20 @@ def markdown(data: dict, png_name: str) -> str:
         "|---|---|---|",
     ]
     out += [f"| {v.target} | {v.measured} | {v.word} |" for v in verdicts(data)]
-    out += ["", *headline_lines(data), "", f"![time against rows]({png_name})", "", "## Contenders", ""]
+    if _sizes_with(data, "load_patched"):
+        out += [
+            "",
+            "With the proposed loader patch (`load_patched`, measured in the same run, alternating):",
+            "",
+            "| target | measured | verdict |",
+            "|---|---|---|",
+        ]
+        out += [f"| {v.target} | {v.measured} | {v.word} |" for v in verdicts(data, "load_patched")]
+    out += ["", *headline_lines(data), "", f"![time against rows]({png_name})", ""]
+    findings = Path(__file__).resolve().parent / "findings.md"
+    if findings.exists() and not data.get("smoke"):
+        out += [findings.read_text().rstrip(), ""]
+    out += ["## Contenders", ""]
     out += [f"- `{name}`: {text}" for name, text in data["descriptions"].items()]
     for key in sorted(data["sizes"], key=int):
         entry = data["sizes"][key]

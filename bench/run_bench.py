@@ -176,6 +176,7 @@ class Recorder:
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "git": _git_describe(),
             "headline_rows": settings.rows,
+            "smoke": settings.smoke,
             "reps": settings.reps,
             "loader_env": settings.env.loader_env,
             "descriptions": contenders.DESCRIPTIONS,
