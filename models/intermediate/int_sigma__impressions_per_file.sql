@@ -43,7 +43,9 @@ file_events as (
         {{ sigma_sum_bigint('keyed_rows.impression_count') }} as impression_count
     from keyed_rows
     inner join loaded_files
-        on keyed_rows._file_uri = loaded_files.file_uri
+        on
+            keyed_rows._file_uri = loaded_files.file_uri
+            and keyed_rows._loaded_at = loaded_files.loaded_at
     group by
         keyed_rows.impression_id,
         keyed_rows.request_time,
