@@ -1,11 +1,55 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_file_uri',
+        post_hook=[
+            "delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
+        ],
+    )
+}}
+
 with
+
+impression_rows as (
+
+    select * from {{ ref('stg_sigma__impression_rows') }}
+
+),
+
+{% if is_incremental() %}
+
+grouped_files as (
+
+    select distinct
+        _file_uri,
+        _loaded_at
+    from {{ this }}
+
+),
 
 valid_rows as (
 
-    select * from {{ ref('stg_sigma__impression_rows') }}
+    select impression_rows.*
+    from impression_rows
+    left join grouped_files
+        on
+            impression_rows._file_uri = grouped_files._file_uri
+            and impression_rows._loaded_at = grouped_files._loaded_at
+    where impression_rows.is_valid and grouped_files._file_uri is null
+
+),
+
+{% else %}
+
+valid_rows as (
+
+    select * from impression_rows
     where is_valid
 
 ),
+
+{% endif %}
 
 loaded_files as (
 
