@@ -130,12 +130,6 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The raw column names feeding `canonical`, comma separated ('' when none): for the
-    warn test that surfaces a required column missing from every loaded file. -#}
-{% macro sigma_columns_feeding(relation, canonical) -%}
-    {{ return(sigma_map_columns(sigma_raw_column_names(relation))[canonical] | join(", ")) }}
-{%- endmacro %}
-
 {#- A quoted identifier for any header text (quotes inside the name doubled). -#}
 {% macro sigma_quote(name) -%}
     "{{ name | replace('"', '""') }}"

@@ -5,7 +5,7 @@
         unique_key='impression_id',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = _file_uri and loaded_files.loaded_at = _loaded_at)",
+            "delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
         ],
     )
 }}
