@@ -3,11 +3,14 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='_file_uri',
+        on_schema_change='append_new_columns',
         post_hook=[
             "delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
         ],
     )
 }}
+
+{%- set regroup_all = is_incremental() and sigma_parse_signature_changed(this) %}
 
 with
 
@@ -17,7 +20,7 @@ impression_rows as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and not regroup_all %}
 
 grouped_files as (
 
@@ -68,7 +71,8 @@ keyed_rows as (
         element_id,
         impression_count,
         _file_uri,
-        _loaded_at
+        _loaded_at,
+        _parse_signature
     from valid_rows
 
 ),
@@ -84,6 +88,7 @@ file_events as (
         keyed_rows._file_uri,
         keyed_rows._loaded_at,
         loaded_files.last_modified as file_last_modified,
+        keyed_rows._parse_signature,
         {{ sigma_sum_bigint('keyed_rows.impression_count') }} as impression_count
     from keyed_rows
     inner join loaded_files
@@ -98,7 +103,8 @@ file_events as (
         keyed_rows.element_id,
         keyed_rows._file_uri,
         keyed_rows._loaded_at,
-        loaded_files.last_modified
+        loaded_files.last_modified,
+        keyed_rows._parse_signature
 
 )
 

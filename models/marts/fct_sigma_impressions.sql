@@ -3,12 +3,14 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='impression_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook=[
-            "delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
+            "delete from {{ this }} where _parse_signature <> '{{ sigma_parse_signature() }}' or not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
         ],
     )
 }}
+
+{%- set recompute_all = is_incremental() and sigma_parse_signature_changed(this) %}
 
 with
 
@@ -18,7 +20,7 @@ file_events as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and not recompute_all %}
 
 watermark as (
 
@@ -108,7 +110,8 @@ winning_events as (
         impression_count,
         resource_type,
         _file_uri,
-        _loaded_at
+        _loaded_at,
+        _parse_signature
     from ranked_events
     where file_rank = 1
 

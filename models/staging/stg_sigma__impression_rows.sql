@@ -10,6 +10,8 @@
     )
 }}
 
+{%- set reparse_all = is_incremental() and sigma_parse_signature_changed(this) %}
+
 with
 
 source as (
@@ -18,7 +20,7 @@ source as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and not reparse_all %}
 
 parsed_files as (
 
@@ -124,5 +126,6 @@ validated as (
 
 select
     *,
-    rejection_reason is null as is_valid
+    rejection_reason is null as is_valid,
+    '{{ sigma_parse_signature() }}' as _parse_signature
 from validated

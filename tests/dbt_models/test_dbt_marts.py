@@ -81,6 +81,15 @@ F4 = "request_time,workbook_url_id\n2026-03-30 08:00,WB_A\n"
 # rewritten with its header alone in the second load.
 F5 = "request_time,user_email,workbook_url_id\n2026-04-05 10:00,gil@x.com,GONE_WB\n"
 F5_EMPTIED = "request_time,user_email,workbook_url_id\n"
+# A header spelling no alias knows: rejected (missing_user_email) until a user extends the list.
+F6 = "request_time,who,workbook_url_id\n2026-03-30 09:00,Hal@x.com,WB_B\n"
+EXTENDED_ALIASES = {
+    "request_time": ["request_time", "timestamp", "event_time", "request_timestamp", "event_timestamp"],
+    "user_email": ["user_email", "email", "user", "email_address", "who"],
+    "workbook_url_id": ["workbook_url_id", "workbook_urlid", "workbookurlid"],
+    "element_id": ["element_id", "node_id", "elementid"],
+    "count": ["count", "impressions", "impression_count", "num_impressions", "views", "view_count"],
+}
 
 
 def _load(exports: ExportDir, database: Path) -> None:
@@ -138,12 +147,16 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     exports.write("f3.csv", F3, age=timedelta(hours=1))
     exports.write("f4.csv", F4, age=timedelta(hours=1))
     exports.write("f5.csv", F5_EMPTIED, age=timedelta(hours=1))
+    exports.write("f6.csv", F6, age=timedelta(hours=1))
     _load(exports, database)
     second = run_dbt(["build", *NO_UNIT], database, root / "dbt", vars=VARS)
     snapshots["incremental"] = _snapshot(database)
     snapshots["incremental_output"] = second.stdout
     run_dbt(["build", "--full-refresh", *NO_UNIT], database, root / "dbt", vars=VARS)
     snapshots["full_refresh"] = _snapshot(database)
+    # The user extends the alias list: a normal run re-parses the rows rejected before.
+    run_dbt(["build", *NO_UNIT], database, root / "dbt", vars={**VARS, "sigma_column_aliases": EXTENDED_ALIASES})
+    snapshots["extended_aliases"] = _snapshot(database)
     return snapshots
 
 
@@ -416,3 +429,25 @@ def test_raw_table_without_header_columns_builds_empty_marts(tmp_path: Path) -> 
         ("WB_B", 0, [], False, False),
         ("WB_NEW", 0, [], False, False),
     ]
+
+
+def test_extended_alias_list_applies_without_full_refresh(warehouse: dict) -> None:
+    before = warehouse["full_refresh"]
+    after = warehouse["extended_aliases"]
+    assert [r["reason"] for r in before["sigma_rejected_impressions"] if r["_file_uri"].endswith("/f6.csv")] == [
+        "missing_user_email"
+    ]
+    assert not [r for r in after["sigma_rejected_impressions"] if r["_file_uri"].endswith("/f6.csv")]
+    workbooks = _by(after["sigma_workbook_impressions"], "workbook_url_id")
+    assert workbooks["WB_B"]["total_impressions_7d"] == 3 + 1
+    assert "hal@x.com" in _by(after["sigma_user_activity"], "user_email")
+
+    # Every other event is as before (the rows were rebuilt with the new signature).
+    def events(rows: list[dict]) -> list[str]:
+        return sorted(repr({k: v for k, v in r.items() if k not in ("_loaded_at", "_parse_signature")}) for r in rows)
+
+    hal = [r for r in after["fct_sigma_impressions"] if r["user_email"] == "hal@x.com"]
+    assert [(r["workbook_url_id"], r["impression_count"]) for r in hal] == [("WB_B", 1)]
+    others = [r for r in after["fct_sigma_impressions"] if r["user_email"] != "hal@x.com"]
+    assert events(others) == events(before["fct_sigma_impressions"])
+    assert len({r["_parse_signature"] for r in after["fct_sigma_impressions"]}) == 1
