@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -167,6 +168,8 @@ def test_nasty_corpus_then_dbt_build(tmp_path: Path) -> None:
 
     ok, message = dbt_build(db, tmp_path)
     assert ok, message
+    warnings = re.search(r"(\d+) warnings, (\d+) errors", message)
+    assert warnings and int(warnings.group(1)) >= 1 and warnings.group(2) == "0", message  # data only warns
     with duckdb.connect(str(db), read_only=True) as con:
         per_workbook = dict(
             con.execute(
