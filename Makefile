@@ -33,7 +33,7 @@ run: install
 lint: install
 	$(BIN)/ruff check loader tests bench
 	$(BIN)/ruff format --check loader tests bench
-	$(BIN)/sqlfluff lint models macros tests/dbt
+	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt
 
 ## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.
 test: lint
