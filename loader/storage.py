@@ -210,6 +210,7 @@ def _list_local(bucket: BucketUri) -> tuple[list[ExportObject], list[str]]:
 def local_copy(fs: Any, obj: ExportObject, scheme: str, workdir: str | None = None) -> Iterator[str]:
     """Yield a local path holding the object's bytes; remote objects are downloaded first."""
     if scheme == "file":
+        _check_unchanged(obj)
         yield obj.path
         return
     suffix = ".csv.gz" if obj.is_gzip else ".csv"
@@ -228,6 +229,17 @@ def local_copy(fs: Any, obj: ExportObject, scheme: str, workdir: str | None = No
 
 class IncompleteDownload(OSError):
     """Fewer bytes arrived than the listing announced: cut off, or the object changed."""
+
+
+def _check_unchanged(obj: ExportObject) -> None:
+    """A local file must still be what was listed (size and mtime, following links): a file being
+    written, or swapped for a symlink to a file outside the prefix after listing, is not read."""
+    try:
+        stat = os.stat(obj.path)
+    except OSError as exc:
+        raise StorageError(f"cannot read the file: {describe_error(exc)}") from exc
+    if f"{stat.st_size}-{stat.st_mtime_ns}" != obj.etag:
+        raise StorageError("the file changed after it was listed (still being written?): the next run reads it")
 
 
 def _download(fs: Any, remote: str, local: str, size_bytes: int | None = None) -> None:

@@ -238,3 +238,27 @@ def test_dot_segments_in_object_keys_read_the_object_itself(s3_bucket: S3Bucket,
     with duckdb.connect(str(db), read_only=True) as con:
         landed = dict(con.execute("select _file_uri, user_email from sigma_raw.impression_rows").fetchall())
     assert landed == {f"s3://{s3_bucket.name}/{key}": who for key, who in keys.items() if key.startswith("exports/")}
+
+
+def test_a_local_file_swapped_for_a_symlink_after_listing_is_not_read(tmp_path: Path) -> None:
+    """file://: the listing refuses symlinks that leave the prefix; one swapped in after the listing
+    (size and mtime differ from the listed file's) is refused at read time, and nothing lands."""
+    from loader.landing import land_file, open_database
+    from loader.storage import list_exports, make_filesystem
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text(BODY)
+    outside = tmp_path / "outside.csv"
+    outside.write_text(HEADER + "2026-11-25 10:00:00,OUTSIDE,wb1\n" * 3)
+    config = build_config({"bucket_uri": f"file://{folder}", "database": str(tmp_path / "w.duckdb")}, env={})
+    listing = list_exports(make_filesystem(config), config.bucket, config.days_back)
+    (folder / "a.csv").unlink()
+    (folder / "a.csv").symlink_to(outside)
+    with open_database(config) as con:
+        result = land_file(con, None, listing.in_window[0], config)
+        landed = con.execute("select count(*) from sigma_raw.impression_rows").fetchone()[0]
+    assert result.status == "failed" and "changed after it was listed" in (result.error or "")
+    assert landed == 0
+    summary = run_load(config)  # the next run lists again: the symlink leaves the prefix, so it is skipped
+    assert summary.files_seen == 0 and summary.unsafe_entries == [f"file://{folder}/a.csv"]
