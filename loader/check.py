@@ -13,7 +13,7 @@ from typing import Any
 from loader.columns import OPTIONAL, REQUIRED, load_aliases, map_headers
 from loader.config import LoadConfig
 from loader.csv_reader import BOM
-from loader.storage import ExportObject, StorageError, describe_error, list_exports, make_filesystem
+from loader.storage import ExportObject, describe_error, list_exports, make_filesystem
 
 
 @dataclass
@@ -90,7 +90,7 @@ def run_check(config: LoadConfig, now: datetime | None = None, filesystem: Any =
     report.newest = listing.in_window[-1]
     try:
         report.headers = read_remote_header(fs, report.newest)
-    except (OSError, EOFError, csv.Error, StorageError) as exc:
+    except Exception as exc:  # any client or parse error: a readable line, never a traceback
         report.problem = f"cannot read the newest file's header: {describe_error(exc)}"
         return report
     if not report.headers:
