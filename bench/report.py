@@ -144,8 +144,9 @@ def headline_lines(data: dict) -> list[str]:
     parts = [f"`sigma-impressions load` lands {rows / 1e6:g}M rows in {load:.1f} s: {load / floor:.2f}x DuckDB alone"]
     peers = {p: _median(data, rows, p) for p in ("dlt", "pandas")}
     measured = {p: v for p, v in peers.items() if v}
-    if measured:
-        parts.append(", ".join(f"{v / load:.1f}x faster than {p}" for p, v in sorted(measured.items())))
+    for peer, seconds in sorted(measured.items()):
+        ratio = seconds / load
+        parts.append(f"{ratio:.1f}x faster than {peer}" if ratio >= 1 else f"{1 / ratio:.1f}x slower than {peer}")
     full = _median(data, rows, "dbt_full")
     incremental = _median(data, rows, "dbt_incremental")
     if full and incremental:
@@ -194,11 +195,14 @@ def markdown(data: dict, png_name: str) -> str:
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, {m['os']}.",
         f"- Versions: Python {m['python']}, duckdb {m['duckdb']}, dbt-core {m['dbt_core']}, "
-        f"dlt {m['dlt'] or 'not installed'}, pandas {m['pandas'] or 'not installed'}.",
+        f"dlt {m['dlt'] or 'not installed'}, pandas {m['pandas'] or 'not installed'} "
+        f"(peers run by {m.get('peer_python', 'the same interpreter')}).",
         f"- Code: `{data['git']}`; started {data['started_at']}; took {data.get('seconds', 0):.0f} s.",
         f"- Command: `{data['command']}`",
         f"- Repetitions: {data['reps']} per contender, the order rotating each repetition; median and min-max.",
     ]
+    if data.get("note"):
+        out.append(f"- Note: {data['note']}")
     if data.get("loader_env"):
         out.append(f"- Loader environment: `{data['loader_env']}`.")
     out += [

@@ -171,7 +171,7 @@ class Recorder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.data: dict = {
-            "machine": machine(),
+            "machine": {**machine(), **peer_versions(settings.env.peer_python)},
             "command": settings.command,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "git": _git_describe(),
@@ -220,6 +220,22 @@ def machine() -> dict:
         "dlt": _version("dlt"),
         "pandas": _version("pandas"),
     }
+
+
+def peer_versions(python: str) -> dict:
+    """dlt's and pandas' versions as the peers' interpreter sees them."""
+    code = (
+        "import importlib.metadata as m\n"
+        "for d in ('dlt', 'pandas'):\n"
+        "    try: print(m.version(d))\n"
+        "    except m.PackageNotFoundError: print('')\n"
+    )
+    try:
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False).stdout.splitlines()
+    except OSError:
+        out = []
+    dlt, pandas = ([*(line.strip() for line in out), "", ""])[:2]
+    return {"dlt": dlt or None, "pandas": pandas or None, "peer_python": python}
 
 
 def _cpu_model() -> str:
