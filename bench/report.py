@@ -227,7 +227,7 @@ def markdown(data: dict, png_name: str) -> str:
             "|---|---|---|",
         ]
         out += [f"| {v.target} | {v.measured} | {v.word} |" for v in verdicts(data, "load_patched")]
-    out += ["", *headline_lines(data), "", f"![time against rows]({png_name})", ""]
+    out += ["", *headline_lines(data), "", f"![wall and CPU time against rows]({png_name})", ""]
     findings = Path(__file__).resolve().parent / "findings.md"
     if findings.exists() and not data.get("smoke"):
         out += [findings.read_text().rstrip(), ""]
@@ -243,29 +243,34 @@ def markdown(data: dict, png_name: str) -> str:
 
 
 def plot(data: dict, path: Path) -> None:
+    """Wall time (left) and CPU time (right) against rows, median with min-max bars, per contender."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100)
     sizes = sorted(int(s) for s in data["sizes"])
-    for name in PLOTTED:
-        xs, ys, lo, hi = [], [], [], []
-        for s in sizes:
-            stats = _stats(data["sizes"][str(s)], name)
-            if stats:
-                xs.append(s / 1e6)
-                ys.append(stats.median)
-                lo.append(stats.median - stats.low)
-                hi.append(stats.high - stats.median)
-        if xs:
-            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=name)
-    ax.set_xlabel("rows (millions)")
-    ax.set_ylabel("wall time, s (median, min-max bars)")
-    ax.set_title(f"sigma-impressions benchmark, {data['machine']['cores']} cores")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    for ax, key, label in (
+        (axes[0], "seconds", "wall time, s"),
+        (axes[1], "cpu_seconds", "CPU time (user + system), s"),
+    ):
+        for name in PLOTTED:
+            xs, ys, lo, hi = [], [], [], []
+            for s in sizes:
+                stats = _stats(data["sizes"][str(s)], name, key)
+                if stats:
+                    xs.append(s / 1e6)
+                    ys.append(stats.median)
+                    lo.append(stats.median - stats.low)
+                    hi.append(stats.high - stats.median)
+            if xs:
+                ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=name)
+        ax.set_xlabel("rows (millions)")
+        ax.set_ylabel(f"{label} (median, min-max bars)")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"sigma-impressions benchmark, {data['machine']['cores']} cores, {data['reps']} repetitions")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
