@@ -46,8 +46,11 @@ test-slow: install
 ## Everything: what CI runs.
 test-all: test test-slow
 
+## The benchmark (not part of make test; about 2 h on 2 cores): docs/benchmarks.md and .png.
 bench: install
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[bench]'
+	test -x .bench/peers/bin/python || $(PYTHON) -m venv .bench/peers
+	.bench/peers/bin/pip install --quiet -r requirements/bench-peers.txt
 	$(BIN)/python bench/run_bench.py --rows $(BENCH_ROWS)
 
 docs: install

@@ -6,7 +6,7 @@ lines, no sniffing. A record whose field count differs from the header's, or tha
 UTF-8, is rejected with the line number DuckDB reports. If DuckDB cannot parse the body at all
 (mixed line endings, for example), Python's csv module parses it instead, with the same rules.
 
-Results: temp table `_landing` (columns in header order, plus `_record` = 1-based order of the
+Results: temp table `_landing` (columns in header order; rowid + 1 is the 1-based order of the
 landed record in the file) and `_landing_rejects` (line_number, error, raw_text).
 """
 
@@ -224,8 +224,8 @@ def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[
         """,
         {"path": path, "schema": schema},
     )
-    con.execute("alter table _landing add column _record bigint")
-    con.execute("update _landing set _record = rowid + 1")
+    # No `_record` column to fill: the temp table's rowid is the record's order in the file (DuckDB
+    # keeps insertion order), and the commit numbers records with rowid + 1. Nothing is rewritten.
     # DuckDB reports one reject row per bad column; a record is rejected once.
     con.execute(
         """

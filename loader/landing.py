@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import duckdb
 
 from loader.config import LoadConfig
-from loader.csv_reader import UnreadableFile, parse_into_temp, quote_ident
+from loader.csv_reader import ParsedFile, UnreadableFile, parse_into_temp, quote_ident
 from loader.storage import (
     ExportObject,
     Listing,
@@ -192,6 +192,11 @@ def _explain_write_error(database: str, exc: Exception) -> str:
     return f"cannot write the database {database}: {' '.join(str(exc).split())[:300]}"
 
 
+def manifest_uris(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every file_uri in the manifest, whatever its status: only those can have rows to replace."""
+    return {uri for (uri,) in con.execute(f"select distinct file_uri from {RAW_SCHEMA}.loaded_files").fetchall()}
+
+
 def already_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """file_uri -> etag of every file loaded successfully so far."""
     rows = con.execute(f"select file_uri, etag from {RAW_SCHEMA}.loaded_files where status = 'loaded'").fetchall()
@@ -223,22 +228,26 @@ def run_load(
             for o in listing.in_window
             if known.get(o.uri) == o.etag
         )
+        in_manifest = manifest_uris(con)
         progress.start(todo)
-        for obj in todo:
-            result = land_file(con, fs, obj, config)
-            summary.results.append(result)
-            progress.file_done(obj, result)
+        for batch in _batches(todo):
+            for obj, result in land_batch(con, fs, batch, config, in_manifest):
+                summary.results.append(result)
+                progress.file_done(obj, result)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def land_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig) -> FileResult:
-    """Land one file in one transaction, or record it as failed. Never raises for bad data."""
+def land_file(
+    con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, replaces: bool = True
+) -> FileResult:
+    """Land one file in one transaction, or record it as failed. Never raises for bad data.
+    `replaces=False`: the manifest has never seen this URI, so there are no earlier rows to delete."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         with local_copy(fs, obj, config.bucket.scheme) as path:
             parsed = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
-        _commit_file(con, obj, config, parsed.headers, parsed.columns, loaded_at)
+        _commit_file(con, obj, config, parsed.headers, parsed.columns, loaded_at, replaces)
         return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
     except duckdb.Error as exc:
         if _is_write_failure(exc):
@@ -249,7 +258,7 @@ def land_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config
     except (OSError, ValueError, RuntimeError) as exc:
         error = describe_error(exc)
     error = _scrub(error, config.secrets())
-    _record_failure(con, obj, config, error, loaded_at)
+    _record_failure(con, obj, config, error, loaded_at, replaces)
     return FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)
 
 
@@ -260,45 +269,11 @@ def _commit_file(
     headers: list[str],
     columns: list[str],
     loaded_at: datetime,
+    replaces: bool = True,
 ) -> None:
-    existing = {
-        name.lower()
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = 'impression_rows'",
-            [RAW_SCHEMA],
-        ).fetchall()
-    }
     con.execute("begin transaction")
     try:
-        for name in columns:
-            if name.lower() not in existing:
-                con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
-                existing.add(name.lower())
-        _delete_file(con, obj.uri)
-        targets = ", ".join(
-            [
-                *(quote_ident(c) for c in columns),
-                "_file_uri",
-                "_file_row_number",
-                "_loaded_at",
-                "_integration_name",
-            ]
-        )
-        sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "_record", "$at", "$name"])
-        con.execute(
-            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from _landing order by _record",
-            {"uri": obj.uri, "at": loaded_at, "name": config.name},
-        )
-        con.execute(
-            f"insert into {RAW_SCHEMA}.rejected_lines "
-            "select $uri, line_number, error, raw_text, $at, $name from _landing_rejects",
-            {"uri": obj.uri, "at": loaded_at, "name": config.name},
-        )
-        counts = con.execute(
-            "select (select count(*) from _landing), (select count(*) from _landing_rejects)"
-        ).fetchone()
-        _insert_manifest(con, obj, config, headers, counts[0], counts[1], "loaded", None, loaded_at)
+        _append_file(con, obj, config, headers, columns, loaded_at, replaces, "_landing", "_landing_rejects")
         con.execute("commit")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # a failed write may have ended the transaction already:
@@ -309,18 +284,136 @@ def _commit_file(
         con.execute("drop table if exists _landing_rejects")
 
 
+def _append_file(
+    con: duckdb.DuckDBPyConnection,
+    obj: ExportObject,
+    config: LoadConfig,
+    headers: list[str],
+    columns: list[str],
+    loaded_at: datetime,
+    replaces: bool,
+    landing: str,
+    rejects: str,
+) -> None:
+    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction."""
+    existing = {
+        name.lower()
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = 'impression_rows'",
+            [RAW_SCHEMA],
+        ).fetchall()
+    }
+    for name in columns:
+        if name.lower() not in existing:
+            con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
+            existing.add(name.lower())
+    if replaces:
+        _delete_file(con, obj.uri)
+    targets = ", ".join(
+        [*(quote_ident(c) for c in columns), "_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]
+    )
+    sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "rowid + 1", "$at", "$name"])
+    params = {"uri": obj.uri, "at": loaded_at, "name": config.name}
+    con.execute(
+        f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from {quote_ident(landing)}", params
+    )
+    con.execute(
+        f"insert into {RAW_SCHEMA}.rejected_lines "
+        f"select $uri, line_number, error, raw_text, $at, $name from {quote_ident(rejects)}",
+        params,
+    )
+    counts = con.execute(
+        f"select (select count(*) from {quote_ident(landing)}), (select count(*) from {quote_ident(rejects)})"
+    ).fetchone()
+    _insert_manifest(con, obj, config, headers, counts[0], counts[1], "loaded", None, loaded_at)
+
+
+BATCH_BYTES = 64 * 2**20  # parsed files committed together: one commit per ~64 MiB of CSV, not per file
+BATCH_FILES = 64
+
+
+def _batches(todo: list[ExportObject]) -> Iterator[list[ExportObject]]:
+    batch: list[ExportObject] = []
+    size = 0
+    for obj in todo:
+        batch.append(obj)
+        size += obj.size_bytes
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def land_batch(
+    con: duckdb.DuckDBPyConnection, fs: Any, batch: list[ExportObject], config: LoadConfig, in_manifest: set[str]
+) -> list[tuple[ExportObject, FileResult]]:
+    """Parse each file of the batch into temp tables of its own, outside any transaction (so a parse
+    error cannot abort one), then land them all in one transaction: each file whole or not at all, as
+    with one transaction per file, but one commit (WAL write + checkpoint) instead of one per file.
+    Should that transaction fail, it is rolled back and the batch's files land one by one."""
+    parsed: list[tuple[ExportObject, ParsedFile | None, str | None, datetime]] = []
+    try:
+        for n, obj in enumerate(batch):
+            loaded_at = datetime.now(UTC).replace(tzinfo=None)
+            try:
+                with local_copy(fs, obj, config.bucket.scheme) as path:
+                    result = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
+                con.execute(f"alter table _landing rename to {quote_ident(f'_landing_{n}')}")
+                con.execute(f"alter table _landing_rejects rename to {quote_ident(f'_landing_rejects_{n}')}")
+                parsed.append((obj, result, None, loaded_at))
+            except duckdb.Error as exc:
+                if _is_write_failure(exc):
+                    raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+                parsed.append((obj, None, _scrub(describe_error(exc), config.secrets()), loaded_at))
+            except (UnreadableFile, StorageError) as exc:
+                parsed.append((obj, None, _scrub(str(exc), config.secrets()), loaded_at))
+            except (OSError, ValueError, RuntimeError) as exc:
+                parsed.append((obj, None, _scrub(describe_error(exc), config.secrets()), loaded_at))
+        out: list[tuple[ExportObject, FileResult]] = []
+        con.execute("begin transaction")
+        try:
+            for n, (obj, result, error, loaded_at) in enumerate(parsed):
+                replaces = obj.uri in in_manifest
+                if result is None:
+                    if replaces:
+                        _delete_file(con, obj.uri)
+                    _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
+                    out.append((obj, FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)))
+                    continue
+                landing, rejects = f"_landing_{n}", f"_landing_rejects_{n}"
+                _append_file(con, obj, config, result.headers, result.columns, loaded_at, replaces, landing, rejects)
+                loaded = FileResult(obj.uri, "loaded", result.rows_loaded, result.rows_rejected, obj.size_bytes)
+                out.append((obj, loaded))
+            con.execute("commit")
+            return out
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            if _is_write_failure(exc):
+                raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+    finally:
+        for n in range(len(batch)):
+            con.execute(f"drop table if exists {quote_ident(f'_landing_{n}')}")
+            con.execute(f"drop table if exists {quote_ident(f'_landing_rejects_{n}')}")
+    return [(obj, land_file(con, fs, obj, config, replaces=obj.uri in in_manifest)) for obj in batch]
+
+
 def _record_failure(
     con: duckdb.DuckDBPyConnection,
     obj: ExportObject,
     config: LoadConfig,
     error: str,
     loaded_at: datetime,
+    replaces: bool = True,
 ) -> None:
     with contextlib.suppress(duckdb.Error):
         con.execute("rollback")
     con.execute("begin transaction")
     try:
-        _delete_file(con, obj.uri)
+        if replaces:
+            _delete_file(con, obj.uri)
         _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
         con.execute("commit")
     except BaseException:

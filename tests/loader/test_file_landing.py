@@ -230,3 +230,40 @@ def test_symlinks_cannot_escape_the_prefix(export_dir: ExportDir, tmp_path: Path
 def test_missing_prefix_folder_lands_nothing(tmp_path: Path) -> None:
     summary = load(ExportDir(tmp_path / "nothing-here"), tmp_path / "w.duckdb")
     assert summary.files_seen == 0 and summary.ok
+
+
+def test_files_commit_in_batches_each_whole(
+    export_dir: ExportDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loader import landing
+
+    monkeypatch.setattr(landing, "BATCH_FILES", 2)
+    for n in range(5):
+        export_dir.write(f"f{n}.csv", HEADER + ROW * (n + 1) + "bad,line\n", age=timedelta(minutes=60 - n))
+    export_dir.write("f5.csv.gz", b"\x1f\x8b\x08\x00 truncated gzip")
+    db = tmp_path / "w.duckdb"
+    summary = load(export_dir, db)
+    assert (summary.count("loaded"), summary.count("failed")) == (5, 1)
+    got = manifest(db)
+    for n in range(5):
+        assert got[f"f{n}.csv"][:3] == ("loaded", n + 1, 1)
+    numbers = query(
+        db,
+        "select _file_uri, list(_file_row_number order by _file_row_number) "
+        "from sigma_raw.impression_rows group by all order by 1",
+    )
+    assert [n for _, n in numbers] == [list(range(1, k + 2)) for k in range(5)]
+
+
+def test_batches_split_by_files_and_bytes() -> None:
+    from datetime import UTC, datetime
+
+    from loader.landing import BATCH_BYTES, BATCH_FILES, _batches
+    from loader.storage import ExportObject
+
+    def obj(size: int) -> ExportObject:
+        return ExportObject("file:///x.csv", "/x.csv", "e", size, datetime.now(UTC))
+
+    assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3))] == [BATCH_FILES, 3]
+    assert [len(b) for b in _batches([obj(BATCH_BYTES), obj(1), obj(1)])] == [1, 2]
+    assert list(_batches([])) == []
