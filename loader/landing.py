@@ -273,6 +273,7 @@ def _commit_file(
 ) -> None:
     con.execute("begin transaction")
     try:
+        _add_columns(con, columns)
         _append_file(con, obj, config, headers, columns, loaded_at, replaces, "_landing", "_landing_rejects")
         con.execute("commit")
     except BaseException:
@@ -282,6 +283,23 @@ def _commit_file(
     finally:
         con.execute("drop table if exists _landing")
         con.execute("drop table if exists _landing_rejects")
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+    """Add the raw columns the table lacks (case-insensitively). Call it first in a transaction:
+    DuckDB refuses to commit an ALTER that follows a delete or insert on the same table."""
+    existing = {
+        name.lower()
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = 'impression_rows'",
+            [RAW_SCHEMA],
+        ).fetchall()
+    }
+    for name in columns:
+        if name.lower() not in existing:
+            con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
+            existing.add(name.lower())
 
 
 def _append_file(
@@ -295,19 +313,8 @@ def _append_file(
     landing: str,
     rejects: str,
 ) -> None:
-    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction."""
-    existing = {
-        name.lower()
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = 'impression_rows'",
-            [RAW_SCHEMA],
-        ).fetchall()
-    }
-    for name in columns:
-        if name.lower() not in existing:
-            con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
-            existing.add(name.lower())
+    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction,
+    after `_add_columns` has added its columns."""
     if replaces:
         _delete_file(con, obj.uri)
     targets = ", ".join(
@@ -374,6 +381,7 @@ def land_batch(
         out: list[tuple[ExportObject, FileResult]] = []
         con.execute("begin transaction")
         try:
+            _add_columns(con, [c for _, result, _, _ in parsed if result for c in result.columns])
             for n, (obj, result, error, loaded_at) in enumerate(parsed):
                 replaces = obj.uri in in_manifest
                 if result is None:

@@ -267,3 +267,15 @@ def test_batches_split_by_files_and_bytes() -> None:
     assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3))] == [BATCH_FILES, 3]
     assert [len(b) for b in _batches([obj(BATCH_BYTES), obj(1), obj(1)])] == [1, 2]
     assert list(_batches([])) == []
+
+
+def test_a_batch_replacing_a_file_and_adding_a_header(export_dir: ExportDir, tmp_path: Path) -> None:
+    # DuckDB refuses an ALTER after a delete/insert in one transaction: columns are added first.
+    export_dir.write("a.csv", HEADER + ROW, age=timedelta(minutes=30))
+    db = tmp_path / "w.duckdb"
+    assert load(export_dir, db).ok
+    export_dir.write("a.csv", HEADER + ROW + ROW, age=timedelta(minutes=20))
+    export_dir.write("b.csv", "Request Time,EMAIL,Workbook URL ID,brand_new\n1,2,3,4\n", age=timedelta(minutes=10))
+    summary = load(export_dir, db)
+    assert (summary.ok, summary.count("loaded")) == (True, 2)
+    assert query(db, "select count(*), count(brand_new) from sigma_raw.impression_rows") == [(3, 1)]
