@@ -116,12 +116,12 @@ def parse_into_temp(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, si
     con.execute("drop table if exists _landing_rejects")
     con.execute("create temp table _landing_rejects (line_number bigint, error varchar, raw_text varchar)")
     if size_bytes == 0:
-        con.execute("create temp table _landing (_record bigint)")
+        con.execute("create temp table _landing (_no_header boolean)")
         return ParsedFile([], [], 0, 0, "empty")
     with _plain_csv(path, gzipped) as plain:
         headers = read_header(plain)
         if not headers:
-            con.execute("create temp table _landing (_record bigint)")
+            con.execute("create temp table _landing (_no_header boolean)")
             return ParsedFile([], [], 0, 0, "empty")
         columns = column_names(headers)
         parser = "duckdb" if len(columns) > 1 and not _blank_line_first(plain) else "python"
@@ -224,8 +224,8 @@ def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[
         """,
         {"path": path, "schema": schema},
     )
-    # No `_record` column to fill: the temp table's rowid is the record's order in the file (DuckDB
-    # keeps insertion order), and the commit numbers records with rowid + 1. Nothing is rewritten.
+    # The temp table's rowid is the record's order in the file (DuckDB keeps insertion order): the
+    # commit numbers records with rowid + 1.
     # DuckDB reports one reject row per bad column; a record is rejected once.
     con.execute(
         """
@@ -248,10 +248,7 @@ def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[
     width = len(columns)
     batch: list[list[str]] = []
     rejects: list[tuple[int, str, str]] = []
-    record_no = 0
-    con.execute(
-        "create temp table _landing (" + ", ".join(f"{quote_ident(c)} varchar" for c in columns) + ", _record bigint)"
-    )
+    con.execute("create temp table _landing (" + ", ".join(f"{quote_ident(c)} varchar" for c in columns) + ")")
     try:
         with _open_text(path) as text:
             reader = csv.reader(text, strict=False)
@@ -279,8 +276,7 @@ def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[
                 if _has_bad_utf8(raw):
                     rejects.append((start_line, "INVALID ENCODING: the record is not UTF-8", _printable(raw)))
                     continue
-                record_no += 1
-                batch.append([*(value if value else None for value in record), record_no])  # '' -> NULL, as DuckDB
+                batch.append([value if value else None for value in record])  # '' -> NULL, as DuckDB
                 if len(batch) >= _BATCH:
                     _flush(con, columns, batch)
                     batch = []
@@ -297,8 +293,7 @@ def _flush(con: duckdb.DuckDBPyConnection, columns: list[str], batch: list[list]
     if not batch:
         return
     arrays = [pa.array([row[i] for row in batch], pa.string()) for i in range(len(columns))]
-    arrays.append(pa.array([row[-1] for row in batch], pa.int64()))
-    names = [f"c{i}" for i in range(len(columns))] + ["_record"]
+    names = [f"c{i}" for i in range(len(columns))]
     con.register("_arrow_batch", pa.Table.from_arrays(arrays, names=names))
     try:
         con.execute("insert into _landing select * from _arrow_batch")

@@ -17,7 +17,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -231,24 +231,37 @@ def run_load(
         in_manifest = manifest_uris(con)
         progress.start(todo)
         for batch in _batches(todo):
-            for obj, result in land_batch(con, fs, batch, config, in_manifest):
+            for obj, result in zip(batch, land_batch(con, fs, batch, config, in_manifest), strict=True):
                 summary.results.append(result)
                 progress.file_done(obj, result)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def land_file(
-    con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, replaces: bool = True
-) -> FileResult:
-    """Land one file in one transaction, or record it as failed. Never raises for bad data.
-    `replaces=False`: the manifest has never seen this URI, so there are no earlier rows to delete."""
+@dataclass(frozen=True)
+class _Parsed:
+    """One file parsed into temp tables of its own, or the reason it could not be read."""
+
+    obj: ExportObject
+    loaded_at: datetime
+    file: ParsedFile | None  # None: the file could not be read
+    error: str | None
+    landing: str  # temp table of its records
+    rejects: str  # temp table of its rejected records
+
+
+def _parse_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, slot: int) -> _Parsed:
+    """Fetch and parse one file into temp tables `_landing_<slot>`, outside any transaction (so a parse
+    error cannot abort one). A file that cannot be read becomes a one-line error; a database that
+    cannot be written raises DatabaseError."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    landing, rejects = f"_landing_{slot}", f"_landing_rejects_{slot}"
     try:
         with local_copy(fs, obj, config.bucket.scheme) as path:
             parsed = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
-        _commit_file(con, obj, config, parsed.headers, parsed.columns, loaded_at, replaces)
-        return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
+        con.execute(f"alter table _landing rename to {quote_ident(landing)}")
+        con.execute(f"alter table _landing_rejects rename to {quote_ident(rejects)}")
+        return _Parsed(obj, loaded_at, parsed, None, landing, rejects)
     except duckdb.Error as exc:
         if _is_write_failure(exc):
             raise DatabaseError(_explain_write_error(config.database, exc)) from exc
@@ -257,32 +270,93 @@ def land_file(
         error = str(exc)
     except (OSError, ValueError, RuntimeError) as exc:
         error = describe_error(exc)
-    error = _scrub(error, config.secrets())
-    _record_failure(con, obj, config, error, loaded_at, replaces)
-    return FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)
+    return _Parsed(obj, loaded_at, None, _scrub(error, config.secrets()), landing, rejects)
 
 
-def _commit_file(
-    con: duckdb.DuckDBPyConnection,
-    obj: ExportObject,
-    config: LoadConfig,
-    headers: list[str],
-    columns: list[str],
-    loaded_at: datetime,
-    replaces: bool = True,
-) -> None:
+def _commit(
+    con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], config: LoadConfig, in_manifest: set[str]
+) -> list[FileResult]:
+    """Land parsed files in one transaction: each file whole (rows, rejects, manifest row), or for a
+    file that could not be read a `failed` manifest row and none of its earlier rows."""
     con.execute("begin transaction")
     try:
-        _add_columns(con, columns)
-        _append_file(con, obj, config, headers, columns, loaded_at, replaces, "_landing", "_landing_rejects")
+        _add_columns(con, [c for p in parsed if p.file for c in p.file.columns])
+        results = []
+        for p in parsed:
+            if p.obj.uri in in_manifest:
+                _delete_file(con, p.obj.uri)
+            if p.file is None:
+                _insert_manifest(con, p.obj, config, None, 0, 0, "failed", p.error, p.loaded_at)
+                results.append(FileResult(p.obj.uri, "failed", size_bytes=p.obj.size_bytes, error=p.error))
+            else:
+                _append_file(con, p, config)
+                results.append(
+                    FileResult(p.obj.uri, "loaded", p.file.rows_loaded, p.file.rows_rejected, p.obj.size_bytes)
+                )
         con.execute("commit")
+        return results
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # a failed write may have ended the transaction already:
             con.execute("rollback")  # the original error is the one to report
         raise
+
+
+def _drop_temp_tables(con: duckdb.DuckDBPyConnection, slots: int) -> None:
+    for n in range(slots):
+        con.execute(f"drop table if exists {quote_ident(f'_landing_{n}')}")
+        con.execute(f"drop table if exists {quote_ident(f'_landing_rejects_{n}')}")
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, replaces: bool = True
+) -> FileResult:
+    """Land one file in one transaction, or record it as failed. Never raises for bad data.
+    `replaces=False`: the manifest has never seen this URI, so there are no earlier rows to delete."""
+    in_manifest = {obj.uri} if replaces else set()
+    try:
+        parsed = _parse_file(con, fs, obj, config, 0)
+        try:
+            return _commit(con, [parsed], config, in_manifest)[0]
+        except duckdb.Error as exc:
+            if _is_write_failure(exc):
+                raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+            failed = replace(parsed, file=None, error=_scrub(describe_error(exc), config.secrets()))
+            return _commit(con, [failed], config, in_manifest)[0]
     finally:
-        con.execute("drop table if exists _landing")
-        con.execute("drop table if exists _landing_rejects")
+        _drop_temp_tables(con, 1)
+
+
+def _append_file(con: duckdb.DuckDBPyConnection, parsed: _Parsed, config: LoadConfig) -> None:
+    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction,
+    after `_add_columns` has added its columns and any earlier version has been deleted."""
+    assert parsed.file is not None
+    columns = parsed.file.columns
+    targets = ", ".join(
+        [*(quote_ident(c) for c in columns), "_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]
+    )
+    # The temp table's rowid is the record's order in the file (DuckDB keeps insertion order).
+    sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "rowid + 1", "$at", "$name"])
+    params = {"uri": parsed.obj.uri, "at": parsed.loaded_at, "name": config.name}
+    con.execute(
+        f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from {quote_ident(parsed.landing)}",
+        params,
+    )
+    con.execute(
+        f"insert into {RAW_SCHEMA}.rejected_lines "
+        f"select $uri, line_number, error, raw_text, $at, $name from {quote_ident(parsed.rejects)}",
+        params,
+    )
+    _insert_manifest(
+        con,
+        parsed.obj,
+        config,
+        parsed.file.headers,
+        parsed.file.rows_loaded,
+        parsed.file.rows_rejected,
+        "loaded",
+        None,
+        parsed.loaded_at,
+    )
 
 
 def _add_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
@@ -300,40 +374,6 @@ def _add_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
         if name.lower() not in existing:
             con.execute(f"alter table {RAW_SCHEMA}.impression_rows add column {quote_ident(name)} varchar")
             existing.add(name.lower())
-
-
-def _append_file(
-    con: duckdb.DuckDBPyConnection,
-    obj: ExportObject,
-    config: LoadConfig,
-    headers: list[str],
-    columns: list[str],
-    loaded_at: datetime,
-    replaces: bool,
-    landing: str,
-    rejects: str,
-) -> None:
-    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction,
-    after `_add_columns` has added its columns."""
-    if replaces:
-        _delete_file(con, obj.uri)
-    targets = ", ".join(
-        [*(quote_ident(c) for c in columns), "_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]
-    )
-    sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "rowid + 1", "$at", "$name"])
-    params = {"uri": obj.uri, "at": loaded_at, "name": config.name}
-    con.execute(
-        f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from {quote_ident(landing)}", params
-    )
-    con.execute(
-        f"insert into {RAW_SCHEMA}.rejected_lines "
-        f"select $uri, line_number, error, raw_text, $at, $name from {quote_ident(rejects)}",
-        params,
-    )
-    counts = con.execute(
-        f"select (select count(*) from {quote_ident(landing)}), (select count(*) from {quote_ident(rejects)})"
-    ).fetchone()
-    _insert_manifest(con, obj, config, headers, counts[0], counts[1], "loaded", None, loaded_at)
 
 
 BATCH_BYTES = 64 * 2**20  # parsed files committed together: one commit per ~64 MiB of CSV, not per file
@@ -355,79 +395,20 @@ def _batches(todo: list[ExportObject]) -> Iterator[list[ExportObject]]:
 
 def land_batch(
     con: duckdb.DuckDBPyConnection, fs: Any, batch: list[ExportObject], config: LoadConfig, in_manifest: set[str]
-) -> list[tuple[ExportObject, FileResult]]:
-    """Parse each file of the batch into temp tables of its own, outside any transaction (so a parse
-    error cannot abort one), then land them all in one transaction: each file whole or not at all, as
-    with one transaction per file, but one commit (WAL write + checkpoint) instead of one per file.
-    Should that transaction fail, it is rolled back and the batch's files land one by one."""
-    parsed: list[tuple[ExportObject, ParsedFile | None, str | None, datetime]] = []
+) -> list[FileResult]:
+    """Parse each file of the batch, then land them all in one transaction: each file whole or not at
+    all, as with one transaction per file, but one commit (WAL write + checkpoint) instead of one per
+    file. Should that transaction fail, it is rolled back and the batch's files land one by one."""
     try:
-        for n, obj in enumerate(batch):
-            loaded_at = datetime.now(UTC).replace(tzinfo=None)
-            try:
-                with local_copy(fs, obj, config.bucket.scheme) as path:
-                    result = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
-                con.execute(f"alter table _landing rename to {quote_ident(f'_landing_{n}')}")
-                con.execute(f"alter table _landing_rejects rename to {quote_ident(f'_landing_rejects_{n}')}")
-                parsed.append((obj, result, None, loaded_at))
-            except duckdb.Error as exc:
-                if _is_write_failure(exc):
-                    raise DatabaseError(_explain_write_error(config.database, exc)) from exc
-                parsed.append((obj, None, _scrub(describe_error(exc), config.secrets()), loaded_at))
-            except (UnreadableFile, StorageError) as exc:
-                parsed.append((obj, None, _scrub(str(exc), config.secrets()), loaded_at))
-            except (OSError, ValueError, RuntimeError) as exc:
-                parsed.append((obj, None, _scrub(describe_error(exc), config.secrets()), loaded_at))
-        out: list[tuple[ExportObject, FileResult]] = []
-        con.execute("begin transaction")
+        parsed = [_parse_file(con, fs, obj, config, n) for n, obj in enumerate(batch)]
         try:
-            _add_columns(con, [c for _, result, _, _ in parsed if result for c in result.columns])
-            for n, (obj, result, error, loaded_at) in enumerate(parsed):
-                replaces = obj.uri in in_manifest
-                if result is None:
-                    if replaces:
-                        _delete_file(con, obj.uri)
-                    _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
-                    out.append((obj, FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)))
-                    continue
-                landing, rejects = f"_landing_{n}", f"_landing_rejects_{n}"
-                _append_file(con, obj, config, result.headers, result.columns, loaded_at, replaces, landing, rejects)
-                loaded = FileResult(obj.uri, "loaded", result.rows_loaded, result.rows_rejected, obj.size_bytes)
-                out.append((obj, loaded))
-            con.execute("commit")
-            return out
+            return _commit(con, parsed, config, in_manifest)
         except duckdb.Error as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
             if _is_write_failure(exc):
                 raise DatabaseError(_explain_write_error(config.database, exc)) from exc
     finally:
-        for n in range(len(batch)):
-            con.execute(f"drop table if exists {quote_ident(f'_landing_{n}')}")
-            con.execute(f"drop table if exists {quote_ident(f'_landing_rejects_{n}')}")
-    return [(obj, land_file(con, fs, obj, config, replaces=obj.uri in in_manifest)) for obj in batch]
-
-
-def _record_failure(
-    con: duckdb.DuckDBPyConnection,
-    obj: ExportObject,
-    config: LoadConfig,
-    error: str,
-    loaded_at: datetime,
-    replaces: bool = True,
-) -> None:
-    with contextlib.suppress(duckdb.Error):
-        con.execute("rollback")
-    con.execute("begin transaction")
-    try:
-        if replaces:
-            _delete_file(con, obj.uri)
-        _insert_manifest(con, obj, config, None, 0, 0, "failed", error, loaded_at)
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+        _drop_temp_tables(con, len(batch))
+    return [land_file(con, fs, obj, config, replaces=obj.uri in in_manifest) for obj in batch]
 
 
 def _delete_file(con: duckdb.DuckDBPyConnection, uri: str) -> None:
