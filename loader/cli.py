@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "load",
         help="land new or changed export files into DuckDB (sigma_raw schema)",
         description="List the prefix, take the .csv/.csv.gz files modified in the last N days, "
-        "and land each new or changed file into sigma_raw.impression_rows in one transaction. "
+        "and land each new or changed file into sigma_raw.impression_rows, whole or not at all. "
         "Files already loaded with the same etag are skipped. Bad records go to "
         "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files.",
     )

@@ -1,4 +1,4 @@
-"""Landing: put export files into the DuckDB raw schema, once each, one transaction per file.
+"""Landing: put export files into the DuckDB raw schema, once each, each file whole or not at all.
 
 Tables (schema sigma_raw):
 - impression_rows: one VARCHAR column per distinct header ever seen, plus _file_uri,
