@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="test the source: list the prefix and map the newest file's headers",
         description="Validate the options, list the prefix, count the files in the window, read "
-        "the newest file's header and show which header feeds each canonical column. "
-        "Exit 0 when the source is usable.",
+        "the newest file's header by the rule `load` uses and show which header feeds each canonical "
+        "column (or why `load` would mark the file failed). Exit 0 when the source is usable.",
     )
     _source_options(check)
 
@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="load, then dbt build (what an orchestrator calls)",
         description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails.",
+        "Non-zero exit when either step fails. Orchestrators call the same steps in-process: "
+        "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
     _dbt_options(run)
@@ -138,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="print the marts: popular, unused, active users, rejected and unmatched rows",
-        description="Read the marts from the DuckDB file and print them.",
+        description="Read the marts from the DuckDB file (read-only) and print them; every number "
+        "is a marts' column (the windows end at the marts' as_of_date).",
     )
     report.add_argument(
         "--database",

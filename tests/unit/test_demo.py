@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loader.contract import load_aliases, map_headers, project_dir
+from loader.contract import REQUIRED, load_aliases, map_headers, project_dir
 from sigma_impressions.demo import EXPECTED_REJECTED, DemoEvent, seed_rows, write_demo
 from tests.helpers.demo_facts import dedupe, demo_facts
 
@@ -45,7 +45,7 @@ def test_files_look_like_sigma_exports(tmp_path: Path) -> None:
     assert len({tuple(h) for h in headers}) >= 5  # spellings differ between files
     for header in headers:
         mapping = map_headers(header, aliases)
-        assert all(mapping[c] for c in ("request_time", "user_email", "workbook_url_id", "element_id"))
+        assert all(mapping[c] for c in (*REQUIRED, "element_id"))
     assert facts.files[4].read_bytes()[:2] == b"\x1f\x8b"  # gzip, with a BOM inside
     assert gzip.decompress(facts.files[4].read_bytes())[:3] == b"\xef\xbb\xbf"
     assert sum(len(_read(p)) - 1 for p in facts.files) == facts.total_rows
