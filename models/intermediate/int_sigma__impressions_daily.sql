@@ -84,10 +84,10 @@ daily_impressions as (
 
 ),
 
-{#- One row per changed day with no group (user_email NULL): the delete+insert on
-    impression_date then also clears a day whose events all vanished; the post-hook drops it. -#}
 day_markers as (
 
+    -- One row per changed day with no group (user_email NULL): the delete+insert on
+    -- impression_date then also clears a day whose events all vanished; the post-hook drops it.
     select
         impression_date,
         cast(null as {{ dbt.type_string() }}) as workbook_url_id,

@@ -9,10 +9,10 @@ resolved_days as (
 
 ),
 
-{#- Every rollup row counts for its workbook (known workbook, element known or not) and, when
-    the element is known, for its element. -#}
 resource_days as (
 
+    -- Every rollup row counts for its workbook (known workbook, element known or not) and,
+    -- when the element is known, for its element.
     select
         'sigma_workbook' as resource_type,
         workbook_url_id,

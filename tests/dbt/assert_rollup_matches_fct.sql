@@ -58,22 +58,32 @@ actual as (
 
 missing_from_rollup as (
 
-    select
-        'missing from the rollup' as problem,
-        *
-    from (select * from expected except select * from actual) as differences
+    select * from expected
+    except
+    select * from actual
 
 ),
 
 not_in_fct as (
 
-    select
-        'not in fct' as problem,
-        *
-    from (select * from actual except select * from expected) as differences
+    select * from actual
+    except
+    select * from expected
 
 )
 
-select * from missing_from_rollup
+select
+    'missing from the rollup' as problem,
+    missing_from_rollup.impression_date,
+    missing_from_rollup.workbook_url_id,
+    missing_from_rollup.element_id,
+    missing_from_rollup.user_email
+from missing_from_rollup
 union all
-select * from not_in_fct
+select
+    'not in fct' as problem,
+    not_in_fct.impression_date,
+    not_in_fct.workbook_url_id,
+    not_in_fct.element_id,
+    not_in_fct.user_email
+from not_in_fct
