@@ -30,12 +30,29 @@ watermark as (
 
 ),
 
-changed_days as (
+recomputed_days as (
 
     select distinct events.impression_date
     from events
     cross join watermark
     where events._deduplicated_at > watermark.deduplicated_since
+
+),
+
+orphaned_days as (
+
+    -- Days here with no event row at all (the event table was rebuilt on its own since).
+    select distinct rollup_days.impression_date
+    from {{ this }} as rollup_days
+    where rollup_days.impression_date not in (select distinct events.impression_date from events)
+
+),
+
+changed_days as (
+
+    select impression_date from recomputed_days
+    union
+    select impression_date from orphaned_days
 
 ),
 
