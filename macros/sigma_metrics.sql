@@ -24,17 +24,33 @@
     cast(count(distinct case when {{ sigma_day_in_window(date_column, days) }} then {{ distinct_column }} end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- The per-resource aggregates over rollup rows before the window end: total_impressions_<N>d
-    for every window, unique users 14/30d, the previous 14 days, the stale window and the last
-    impression. -#}
-{% macro sigma_resource_aggregates() -%}
+{#- Per resource and user, over rollup rows before the window end: impressions in every window,
+    the previous 14 days, the stale window and the `used` window, whether the user viewed it in
+    the 14 and 30 days (for unique users), and the last impression (overall and in the `used`
+    window). Plain sums and maxima: no distinct aggregate, so DuckDB can spill them. -#}
+{% macro sigma_resource_user_aggregates() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_window_impressions(days) }} as total_impressions_{{ days }}d,
     {%- endfor %}
-    {{ sigma_window_distinct(14) }} as unique_users_14d,
-    {{ sigma_window_distinct(30) }} as unique_users_30d,
     {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
     {{ sigma_window_impressions(var('sigma_stale_after_days', 30)) }} as impressions_stale_window,
+    {{ sigma_window_impressions(sigma_used_window_days()) }} as impressions_used_window,
+    max(case when {{ sigma_day_in_window('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
+    max(case when {{ sigma_day_in_window('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
+    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
+    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
+    max(last_impression_at) as last_impression_at
+{%- endmacro %}
+
+{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics. -#}
+{% macro sigma_resource_aggregates() -%}
+    {%- for days in sigma_windows() %}
+    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
+    {%- endfor %}
+    cast(sum(viewed_14d) as {{ dbt.type_bigint() }}) as unique_users_14d,
+    cast(sum(viewed_30d) as {{ dbt.type_bigint() }}) as unique_users_30d,
+    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
+    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
     max(last_impression_at) as last_impression_at
 {%- endmacro %}
 

@@ -39,6 +39,19 @@ resource_days as (
 
 ),
 
+resource_users as (
+
+    select
+        resource_type,
+        workbook_url_id,
+        element_id,
+        user_email,
+        {{ sigma_resource_user_aggregates() }}
+    from resource_days
+    group by resource_type, workbook_url_id, element_id, user_email
+
+),
+
 resource_metrics as (
 
     select
@@ -46,34 +59,20 @@ resource_metrics as (
         workbook_url_id,
         element_id,
         {{ sigma_resource_aggregates() }}
-    from resource_days
+    from resource_users
     group by resource_type, workbook_url_id, element_id
 
 ),
 
-resource_user_impressions as (
+used_lists as (
 
     select
         resource_type,
         workbook_url_id,
         element_id,
-        user_email,
-        {{ sigma_sum_bigint('impressions') }} as impressions,
-        max(last_impression_at) as last_impression_at
-    from resource_days
-    where {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }}
-    group by resource_type, workbook_url_id, element_id, user_email
-
-),
-
-resource_users as (
-
-    select
-        resource_type,
-        workbook_url_id,
-        element_id,
-        {{ sigma_used_list('user_email', 'impressions', 'last_impression_at') }} as used
-    from resource_user_impressions
+        {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at') }} as used
+    from resource_users
+    where viewed_used_window = 1
     group by resource_type, workbook_url_id, element_id
 
 ),
@@ -82,13 +81,13 @@ final as (
 
     select
         resource_metrics.*,
-        coalesce(resource_users.used, {{ sigma_empty_used_list() }}) as used
+        coalesce(used_lists.used, {{ sigma_empty_used_list() }}) as used
     from resource_metrics
-    left join resource_users
+    left join used_lists
         on
-            resource_metrics.resource_type = resource_users.resource_type
-            and resource_metrics.workbook_url_id = resource_users.workbook_url_id
-            and resource_metrics.element_id is not distinct from resource_users.element_id
+            resource_metrics.resource_type = used_lists.resource_type
+            and resource_metrics.workbook_url_id = used_lists.workbook_url_id
+            and resource_metrics.element_id is not distinct from used_lists.element_id
 
 )
 
