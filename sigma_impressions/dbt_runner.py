@@ -46,6 +46,9 @@ class DbtOptions:
     project_dir: Path | None = None  # default: loader.contract.project_dir()
     target_path: Path | None = None  # default: the project's `target/`
     log_path: Path | None = None  # default: the project's `logs/`
+    # dbt unit tests check the models' logic, not the day's data: make test / CI run them, the daily
+    # `run` leaves them out.
+    unit_tests: bool = False
 
     @classmethod
     def from_args(cls, args: Any, database: str) -> DbtOptions:
@@ -81,6 +84,8 @@ class DbtOptions:
             argv += ["--target-path", str(self.target_path)]
         if self.log_path:
             argv += ["--log-path", str(self.log_path)]
+        if not self.unit_tests:
+            argv += ["--exclude-resource-type", "unit_test"]
         return argv
 
 
