@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loader.dbt_runner import DbtOptions
+from loader.freshness import run_source_freshness
 from loader.landing import DDL
 from tests.helpers.dbt_project import run_dbt
 
@@ -81,3 +83,22 @@ def test_freshness_thresholds_come_from_vars(tmp_path: Path) -> None:
     assert result["status"] == "warn"
     assert result["criteria"]["warn_after"] == {"count": 12, "period": "hour"}
     assert result["criteria"]["error_after"] == {"count": 30, "period": "day"}
+
+
+@pytest.mark.parametrize(("days", "status"), [(3.2, "warn"), (8.0, "error")])
+def test_run_source_freshness_reads_dbts_verdict(tmp_path: Path, days: float, status: str) -> None:
+    database = _manifest_db(tmp_path / "stale.duckdb", timedelta(days=days))
+    options = DbtOptions(database=str(database), target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    freshness = run_source_freshness(options)
+    assert freshness.status == status
+    assert freshness.is_error == (status == "error")
+    assert freshness.line() == f"newest export file is {days:.1f} days old: is Sigma's export schedule running?"
+
+
+def test_run_source_freshness_before_any_load(tmp_path: Path) -> None:
+    options = DbtOptions(
+        database=str(tmp_path / "empty.duckdb"), target_path=tmp_path / "target", log_path=tmp_path / "logs"
+    )
+    freshness = run_source_freshness(options)
+    assert freshness.status == "unknown"
+    assert "run `sigma-impressions load` first" in freshness.line()
