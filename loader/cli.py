@@ -128,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="load, then dbt build (what an orchestrator calls)",
-        description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails.",
+        description="`load` followed by `dbt build` through dbt's programmatic runner, then "
+        "`dbt source freshness`: one line says how old the newest export file is. Non-zero exit "
+        "when either step fails or that file is older than vars.sigma_freshness_error_after_days "
+        "(default 7; past vars.sigma_freshness_warn_after_hours, default 36, it only warns).",
     )
     _source_options(run)
     _dbt_options(run)
@@ -261,6 +263,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from loader.dbt_runner import DbtOptions, run_dbt_build
+    from loader.freshness import run_source_freshness
 
     config = _config(args)
     dbt_options = DbtOptions.from_args(args, database=config.database)  # validates before I/O
@@ -273,10 +276,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _error(message.replace("dbt build: ", "dbt build failed: ", 1))
         return EXIT_FAILED
     print(message)
+    # After the build: how old the newest export file is (dbt source freshness). An error-level
+    # age fails the run (the export stopped); a warning only prints.
+    freshness = run_source_freshness(dbt_options)
+    if freshness.is_error:
+        _error(freshness.line())
+    else:
+        print(freshness.line())
     if not summary.ok:
         _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
         return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED if freshness.is_error else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
