@@ -31,9 +31,9 @@ run: install
 	$(BIN)/sigma-impressions report
 
 lint: install
-	$(BIN)/ruff check loader tests bench
-	$(BIN)/ruff format --check loader tests bench
-	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/ruff check loader sigma_impressions tests bench
+	$(BIN)/ruff format --check loader sigma_impressions tests bench
+	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt_singular
 
 ## This repo installed as a dbt package by integration_tests/ (packages.yml `local: ../`): seed
 ## its fixture, `dbt build` (the package's models and tests, and the marts against expected rows).

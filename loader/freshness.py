@@ -3,8 +3,9 @@
 Sigma's scheduled export fails silently (an expired credential, a changed bucket): the only sign
 is that no new file arrives. dbt's source freshness on `sigma_raw.loaded_files` (the newest
 `last_modified`, thresholds `vars.sigma_freshness_warn_after_hours` / `_error_after_days`) is
-the one rule. `run_source_freshness` asks dbt after a build; `judge` applies the same
-thresholds (read from dbt_project.yml) to a storage listing for `check`. Both give one line:
+the one rule. sigma_impressions.dbt_runner.run_source_freshness asks dbt after a build
+(`freshness_from_result` reads its answer); `judge` applies the same thresholds (read from
+dbt_project.yml) to a storage listing for `check`. Both give one line:
 "newest export file is 3.2 days old: is Sigma's export schedule running?".
 """
 
@@ -15,11 +16,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
+from loader.contract import freshness_thresholds
 
-WARN_VAR = "sigma_freshness_warn_after_hours"
-ERROR_VAR = "sigma_freshness_error_after_days"
-SOURCE = "source:sigma_impressions.sigma_raw.loaded_files"
 QUESTION = "is Sigma's export schedule running?"
 
 
@@ -62,15 +60,10 @@ def format_age(age: timedelta) -> str:
     return f"{int(seconds // 60)} minutes"
 
 
-def load_thresholds(project: Path) -> Thresholds:
-    """The thresholds declared in the project's dbt_project.yml vars (defaults: 36 hours, 7 days)."""
-    with open(project / "dbt_project.yml", encoding="utf-8") as handle:
-        config = yaml.safe_load(handle) or {}
-    values = config.get("vars") or {}
-    defaults = Thresholds()
-    warn_hours = values.get(WARN_VAR, defaults.warn_after.total_seconds() / 3600)
-    error_days = values.get(ERROR_VAR, defaults.error_after.days)
-    return Thresholds(warn_after=timedelta(hours=float(warn_hours)), error_after=timedelta(days=float(error_days)))
+def load_thresholds(project: Path | None = None) -> Thresholds:
+    """The thresholds declared in dbt_project.yml's vars (defaults: 36 hours, 7 days)."""
+    warn_hours, error_days = freshness_thresholds(project)
+    return Thresholds(warn_after=timedelta(hours=warn_hours), error_after=timedelta(days=error_days))
 
 
 def judge(newest_at: datetime | None, thresholds: Thresholds, now: datetime | None = None) -> ExportFreshness:
@@ -105,29 +98,3 @@ def freshness_from_result(result: Any) -> ExportFreshness:
             message = "sigma_raw.loaded_files does not exist: run `sigma-impressions load` first"
         return ExportFreshness(status="unknown", reason=message[:200])
     return ExportFreshness(status=status, age=timedelta(seconds=float(age)), newest_at=node.max_loaded_at)
-
-
-def run_source_freshness(options: Any) -> ExportFreshness:
-    """`dbt source freshness` on loaded_files with the build's options (project, target, vars, paths)."""
-    from dbt.cli.main import dbtRunner
-
-    from loader.columns import project_dir
-    from loader.dbt_runner import _dbt_environment, _release_duckdb
-
-    project = Path(options.project_dir or project_dir())
-    argv = ["source", "freshness", "--select", SOURCE, "--project-dir", str(project), "--profiles-dir", str(project)]
-    argv += ["--no-send-anonymous-usage-stats"]
-    if options.target:
-        argv += ["--target", options.target]
-    if options.vars:
-        argv += ["--vars", options.vars]
-    if options.target_path:
-        argv += ["--target-path", str(options.target_path)]
-    if options.log_path:
-        argv += ["--log-path", str(options.log_path)]
-    with _dbt_environment(options.database, project):
-        try:
-            result = dbtRunner().invoke(argv)
-        finally:
-            _release_duckdb()
-    return freshness_from_result(result)

@@ -66,3 +66,21 @@ def test_an_error_prints_the_line_and_exits_1(first_run: dict) -> None:
     assert result.stderr.strip().splitlines() == [
         f"sigma-impressions: error: newest export file is 8.0 days old: {QUESTION}"
     ]
+
+
+def test_pipeline_run_returns_the_freshness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sigma_impressions.pipeline import EXIT_OK, RunSettings, run
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    exports = ExportDir(tmp_path / "exports")
+    exports.write("sigma_audit_run-1.csv", BODY, age=timedelta(days=2))
+    settings = RunSettings.from_options(
+        {"bucket_uri": exports.uri, "database": str(tmp_path / "w.duckdb"), "days_back": "6"}, env={}
+    )
+    steps: list[str] = []
+    result = run(settings, on_step=lambda step, r: steps.append(step))
+    assert steps == ["load", "dbt", "freshness"]
+    assert result.freshness is not None
+    assert (result.freshness.status, result.exit_code, result.errors) == ("warn", EXIT_OK, [])
+    assert result.freshness.line() == f"newest export file is 2.0 days old: {QUESTION}"

@@ -14,9 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.dbt_runner import DbtOptions
-from loader.freshness import run_source_freshness
 from loader.landing import DDL
+from sigma_impressions.dbt_runner import DbtOptions, run_source_freshness
 from tests.helpers.dbt_project import run_dbt
 
 HOUR = timedelta(hours=1)
