@@ -108,3 +108,5 @@ def test_the_daily_run_leaves_unit_tests_to_make_test(tmp_path) -> None:
     assert daily[-2:] == ["--exclude-resource-type", "unit_test"]
     everything = DbtOptions(database=str(tmp_path / "x.duckdb"), unit_tests=True).args()
     assert "--exclude-resource-type" not in everything
+    freshness = DbtOptions(database=str(tmp_path / "x.duckdb")).args(("source", "freshness"))
+    assert "--exclude-resource-type" not in freshness
