@@ -28,7 +28,9 @@ def _working(path: Path, rows: int = 3, version: int = 1) -> Path:
         "from range(?) t(i)",
         [version, version, rows],
     )
-    con.execute("create or replace table marts.sigma_user_activity as select 'a@x.com' as user_email, ? as n", [version])
+    con.execute(
+        "create or replace table marts.sigma_user_activity as select 'a@x.com' as user_email, ? as n", [version]
+    )
     con.execute("create or replace view marts.recent as select * from marts.sigma_user_activity")
     con.execute("create or replace table staging.not_a_mart as select 1 as x")
     con.close()
@@ -52,12 +54,16 @@ def _tables(path: Path) -> dict[str, list[tuple]]:
 def test_publish_copies_every_mart_and_records_what_it_holds(tmp_path: Path) -> None:
     working = _working(tmp_path / "work.duckdb")
     snapshot = tmp_path / "pub" / "snap.duckdb"
-    result = publish(str(working), str(snapshot), "load: 2 files", "dbt build: 10 passed", datetime(2026, 11, 27, tzinfo=UTC))
+    result = publish(
+        str(working), str(snapshot), "load: 2 files", "dbt build: 10 passed", datetime(2026, 11, 27, tzinfo=UTC)
+    )
     assert result.tables == ("recent", "sigma_user_activity", "sigma_workbook_impressions")
     assert _tables(snapshot) == _tables(working)
     assert result.rows == 3 + 1 + 1
     con = duckdb.connect(str(snapshot), read_only=True)
-    info = con.execute(f"select built_at, as_of_date, marts, total_rows, load_summary, dbt_result from {INFO_TABLE}").fetchall()
+    info = con.execute(
+        f"select built_at, as_of_date, marts, total_rows, load_summary, dbt_result from {INFO_TABLE}"
+    ).fetchall()
     schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
     con.close()
     assert info == [
@@ -92,7 +98,7 @@ def test_a_failed_publish_leaves_the_previous_snapshot(tmp_path: Path) -> None:
         publish(str(empty), str(snapshot))
     with pytest.raises(PublishError, match="no database at"):
         publish(str(tmp_path / "missing.duckdb"), str(snapshot))
-    with pytest.raises(PublishError, match="something other than marts.duckdb"):
+    with pytest.raises(PublishError, match=r"something other than marts\.duckdb"):
         publish(str(working), str(tmp_path / "marts.duckdb"))
     with pytest.raises(PublishError, match="must not be the working database"):
         publish(str(working), str(working))
@@ -105,7 +111,11 @@ def test_a_working_file_in_use_is_one_line_and_changes_nothing(tmp_path: Path) -
     snapshot = tmp_path / "snap.duckdb"
     publish(str(working), str(snapshot))
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(working)!r}); print('held', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(working)!r}); print('held', flush=True); time.sleep(60)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
