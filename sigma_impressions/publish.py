@@ -9,7 +9,9 @@ reconnects. A publish that fails or is killed leaves the previous snapshot untou
 temporary file it left is removed by the next publish.
 
 The snapshot holds every table and view of the working file's `marts` schema as a table of the
-same name (`marts.*`), and a one-row table `main.snapshot_info` that says what it holds.
+same name (`marts.*`), the file ledger `sigma_raw.loaded_files` (which export files landed or
+failed: the report's `files` section reads it), and a one-row table `main.snapshot_info` that says
+what it holds (built_at, as_of_date, source_database, marts, total_rows, load_summary, dbt_result).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import glob
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +31,8 @@ from loader.csv_reader import quote_ident
 
 MARTS_SCHEMA = "marts"
 INFO_TABLE = "snapshot_info"
+# Copied beside the marts: small, and what the report's `files` section reads.
+LEDGER = ("sigma_raw", "loaded_files")
 DEFAULT_PUBLISHED = "warehouse/sigma_impressions_marts.duckdb"
 PUBLISHED_ENV = "SIGMA_IMPRESSIONS_PUBLISHED_PATH"
 _TEMP_MARK = ".tmp-"
@@ -35,7 +40,15 @@ _TEMP_MARK = ".tmp-"
 
 class PublishError(RuntimeError):
     """The snapshot could not be written; the message is one line that says what to do. The
-    previous snapshot is untouched."""
+    previous snapshot is untouched. `in_use`: the working file is held by another process."""
+
+    def __init__(self, message: str, in_use: bool = False) -> None:
+        super().__init__(message)
+        self.in_use = in_use
+
+    def line(self) -> str:
+        """The one line `run` and `publish` print."""
+        return f"publish failed, the previous snapshot is unchanged: {self}"
 
 
 @dataclass(frozen=True)
@@ -51,10 +64,23 @@ class PublishResult:
         return f"publish: {len(self.tables)} marts, {self.rows:,} rows{as_of} -> {self.path}"
 
 
-def published_path(option: str | None, env: dict[str, str] | None = None) -> str:
+def published_path(option: str | None, env: Mapping[str, str] | None = None) -> str:
     """The snapshot path: the option, else SIGMA_IMPRESSIONS_PUBLISHED_PATH, else the default."""
     env = os.environ if env is None else env
     return (option or "").strip() or (env.get(PUBLISHED_ENV) or "").strip() or DEFAULT_PUBLISHED
+
+
+def check_paths(database: str, published: str) -> None:
+    """Raise PublishError (one line) when `published` cannot be a snapshot of `database`; no I/O."""
+    if not published.strip():
+        raise PublishError("the published database path is empty: give a file path")
+    if os.path.abspath(database) == os.path.abspath(published):
+        raise PublishError(f"the published database must not be the working database ({database}): choose another path")
+    if os.path.basename(os.path.abspath(published)).split(".", 1)[0].lower() == MARTS_SCHEMA:
+        raise PublishError(
+            f"name the published database something other than {os.path.basename(published)}: DuckDB names a "
+            "file's catalog after it, and a catalog named marts makes marts.<table> ambiguous for readers"
+        )
 
 
 def publish(
@@ -64,22 +90,19 @@ def publish(
     dbt_result: str | None = None,
     now: datetime | None = None,
 ) -> PublishResult:
-    """Copy every mart of `database` into a new snapshot and rename it over `published`."""
+    """Copy every mart of `database` into a new snapshot and rename it over `published`.
+
+    `load_summary` and `dbt_result` are recorded as given in `main.snapshot_info` (NULL when the
+    caller ran no load or build, as `sigma-impressions publish` after a plain `dbt build`)."""
+    check_paths(database, published)
     source, target = os.path.abspath(database), os.path.abspath(published)
-    if source == target:
-        raise PublishError(f"the published database must not be the working database ({database}): choose another path")
-    if os.path.basename(target).split(".", 1)[0].lower() == MARTS_SCHEMA:
-        raise PublishError(
-            f"name the published database something other than {os.path.basename(target)}: DuckDB names a "
-            "file's catalog after it, and a catalog named marts makes marts.<table> ambiguous for readers"
-        )
     if not os.path.isfile(source):
         raise PublishError(f"no database at {database}: run `sigma-impressions run` (or load + dbt build) first")
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_temp_files(target)
     temp = f"{target}{_TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     built_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_temp_files(target)
         tables, rows, as_of = _write_snapshot(source, temp, built_at, load_summary, dbt_result)
         _flush_to_disk(temp)
         with contextlib.suppress(FileNotFoundError):
@@ -87,7 +110,8 @@ def publish(
         os.replace(temp, target)
         _flush_directory(target)
     except duckdb.Error as exc:
-        raise PublishError(_explain(database, exc)) from exc
+        text = " ".join(str(exc).split())
+        raise PublishError(_explain(database, text), in_use="lock" in text.lower()) from exc
     except OSError as exc:
         raise PublishError(f"cannot write the snapshot {published}: {exc.strerror or exc}: check the folder") from exc
     finally:
@@ -128,6 +152,15 @@ def _write_snapshot(
             if "as_of_date" in [c[0] for c in con.execute(f"describe {table}").fetchall()]:
                 found = con.execute(f"select max(as_of_date) from {table}").fetchone()[0]
                 as_of = max(filter(None, (as_of, found)), default=None)
+        ledger = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = 'src' and table_schema = ? and table_name = ?",
+            list(LEDGER),
+        ).fetchone()[0]
+        if ledger:
+            schema, name = LEDGER
+            con.execute(f"create schema {here}.{schema}")
+            con.execute(f"create table {here}.{schema}.{name} as select * from src.{schema}.{name}")
         con.execute(
             f"create table {here}.main.{INFO_TABLE} ("
             "built_at timestamp, as_of_date date, source_database varchar, marts varchar[], "
@@ -149,14 +182,10 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _explain(database: str, exc: duckdb.Error) -> str:
-    text = " ".join(str(exc).split())
+def _explain(database: str, text: str) -> str:
     if "lock" in text.lower():
-        return (
-            f"the database {database} is in use by another process (a load or dbt build?): "
-            "publish after it finishes; the previous snapshot is unchanged"
-        )
-    return f"publish failed, the previous snapshot is unchanged: {text[:300]}"
+        return f"the database {database} is in use by another process (a load or dbt build?): publish after it finishes"
+    return text[:300]
 
 
 def _remove_abandoned_temp_files(target: str) -> None:
