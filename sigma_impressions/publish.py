@@ -116,7 +116,7 @@ def publish(
         raise PublishError(f"cannot write the snapshot {published}: {exc.strerror or exc}: check the folder") from exc
     finally:
         for leftover in (temp, temp + ".wal"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # absent, or its folder is not there to hold it
                 os.remove(leftover)
     return PublishResult(published, tables, rows, built_at, as_of)
 
