@@ -26,7 +26,20 @@ from loader.landing import DatabaseError, LoadSummary
 from loader.secrets import scrub
 from loader.storage import StorageError
 from sigma_impressions import __version__
-from sigma_impressions.pipeline import EXIT_DATABASE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunResult, RunSettings
+from sigma_impressions.pipeline import (
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RunResult,
+    RunSettings,
+    summary_text,
+)
+from sigma_impressions.publish import DEFAULT_PUBLISHED, PUBLISHED_ENV
+
+PUBLISHED_HELP = (
+    f"the read-only snapshot of the marts that readers open (default {DEFAULT_PUBLISHED}) [{PUBLISHED_ENV}]"
+)
 
 DESCRIPTION = """\
 Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,
@@ -34,8 +47,9 @@ then model workbook, element and user impressions with dbt.
 
   sigma-impressions check  --bucket-uri s3://bucket/sigma-exports   is the source usable?
   sigma-impressions load   --bucket-uri s3://bucket/sigma-exports   land new files (once each)
-  sigma-impressions run    --bucket-uri ...                          load, then dbt build
-  sigma-impressions report                                           print the marts
+  sigma-impressions run    --bucket-uri ...                          load, dbt build, publish
+  sigma-impressions publish                                          publish the marts (after dbt build)
+  sigma-impressions report                                           print the marts (the snapshot)
   sigma-impressions demo   --out DIR                                 write a demo export
 """
 
@@ -128,27 +142,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="load, then dbt build (what an orchestrator calls)",
-        description="`load` followed by `dbt build` through dbt's programmatic runner, then "
-        "`dbt source freshness`: one line says how old the newest export file is. Non-zero exit "
-        "when a step fails or that file is older than vars.sigma_freshness_error_after_days "
-        "(default 7; past vars.sigma_freshness_warn_after_hours, default 36, it only warns). "
-        "Orchestrators call the same steps in-process: "
+        help="load, dbt build, then publish the marts (what an orchestrator calls)",
+        description="`load`, then `dbt build` through dbt's programmatic runner, then `publish`: "
+        "after a successful build (data-test warnings included) every mart is copied into the "
+        "read-only snapshot file, which is replaced whole, so readers never wait for the run or "
+        "see half of it. A failed build publishes nothing; a failed publish exits 1 and leaves "
+        "the previous snapshot as it was. Then `dbt source freshness`: one line says how old the "
+        "newest export file is. Non-zero exit when a step fails or that file is older than "
+        "vars.sigma_freshness_error_after_days (default 7; past vars.sigma_freshness_warn_after_hours, "
+        "default 36, it only warns). Orchestrators call the same steps in-process: "
         "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
     _dbt_options(run)
+    run.add_argument("--published-database", help=PUBLISHED_HELP)
+
+    publish = commands.add_parser(
+        "publish",
+        help="copy the marts into the read-only snapshot (after a plain `dbt build`)",
+        description="Copy every mart of the working DuckDB file into a new snapshot file, then "
+        "rename it over the old snapshot: a reader sees the old snapshot or the new one, never a "
+        "mix and never a lock. `run` does this itself; call `publish` after your own `dbt build`. "
+        "The snapshot's main.snapshot_info says when it was built and from what. Exit 0 published, "
+        "1 failed (the previous snapshot is unchanged), 3 the working file is in use.",
+    )
+    publish.add_argument(
+        "--database",
+        help=f"the working DuckDB file to publish (default {DEFAULT_DATABASE}) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+    )
+    publish.add_argument("--published-database", help=PUBLISHED_HELP)
 
     report = commands.add_parser(
         "report",
         help="print the marts: popular, unused, active users, rejected and unmatched rows",
-        description="Read the marts from the DuckDB file (read-only) and print them; every number "
-        "is a marts' column (the windows end at the marts' as_of_date).",
+        description="Read the marts from the published snapshot (read-only; what `run` and "
+        "`publish` write, so the report works while a run is in progress) and print them; every "
+        "number is a marts' column (the windows end at the marts' as_of_date). --database reads "
+        "a working DuckDB file instead (it fails while a load or dbt build holds that file).",
     )
     report.add_argument(
         "--database",
-        help=f"DuckDB file (default {DEFAULT_DATABASE}) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+        help="read this working DuckDB file instead of the snapshot (SIGMA_IMPRESSIONS_DUCKDB_PATH is not used here)",
     )
+    report.add_argument("--published-database", help=PUBLISHED_HELP)
     report.add_argument(
         "--format",
         choices=("table", "markdown", "json", "csv"),
@@ -189,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load": _cmd_load,
         "check": _cmd_check,
         "run": _cmd_run,
+        "publish": _cmd_publish,
         "report": _cmd_report,
         "demo": _cmd_demo,
     }[args.command]
@@ -235,16 +272,7 @@ def _load(config: LoadConfig) -> LoadSummary | None:
 
 def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
     """The final summary: parseable key=value pairs, then one line per failed file."""
-    lines = [
-        "summary"
-        f" files_seen={summary.files_seen}"
-        f" loaded={summary.count('loaded')}"
-        f" skipped={summary.count('skipped')}"
-        f" failed={summary.count('failed')}"
-        f" rows={summary.rows_loaded}"
-        f" rejected_lines={summary.rows_rejected}"
-        f" seconds={summary.seconds:.1f}"
-    ]
+    lines = [f"summary {summary_text(summary)}"]
     lines += [scrub(f"failed {r.uri}: {r.error}", config.secrets()) for r in summary.results if r.status == "failed"]
     lines += [f"ignored {uri}: points outside the prefix" for uri in summary.unsafe_entries]
     return lines
@@ -280,6 +308,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(line)
         if step == "dbt" and result.dbt is not None and result.dbt.ok:
             print(result.dbt.message)
+        if step == "dbt" and result.dbt is not None and not result.dbt.ok:
+            print("publish: skipped (the build failed); readers keep the previous snapshot")
+        if step == "publish" and result.publish is not None:
+            print(result.publish.line())
         if step == "freshness" and result.freshness is not None and not result.freshness.is_error:
             print(result.freshness.line())  # an error-level age is in result.errors (stderr)
         for message in result.errors[printed:]:
@@ -291,17 +323,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    import os
+
+    from sigma_impressions.publish import PublishError, check_paths, publish, published_path
+
+    database = (args.database or "").strip() or os.environ.get("SIGMA_IMPRESSIONS_DUCKDB_PATH") or DEFAULT_DATABASE
+    published = published_path(args.published_database)
+    try:
+        check_paths(database, published)
+    except PublishError as exc:
+        raise ConfigError(f"--published-database: {exc}") from exc
+    try:
+        result = publish(database, published)
+    except PublishError as exc:
+        _error(exc.line())
+        return EXIT_DATABASE if exc.in_use else EXIT_FAILED
+    print(result.line())
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from sigma_impressions.report import SECTIONS, print_report
+    from sigma_impressions.report import SECTIONS, ReportError, print_report
 
     sections = SECTIONS if args.section == "all" else (args.section,)
-    return print_report(_report_database(args), args.format, args.limit, sys.stdout, sections)
+    try:
+        database = _report_database(args)
+    except ReportError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    return print_report(database, args.format, args.limit, sys.stdout, sections)
 
 
 def _report_database(args: Any) -> str:
-    import os
+    """The file every report format reads (see report_database)."""
+    from sigma_impressions.report import report_database
 
-    return args.database or os.environ.get("SIGMA_IMPRESSIONS_DUCKDB_PATH") or DEFAULT_DATABASE
+    return report_database(getattr(args, "database", None), getattr(args, "published_database", None))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -138,7 +138,7 @@ def _connect(database: str) -> duckdb.DuckDBPyConnection:
         if "lock" in text.lower():
             raise ReportError(
                 f"the database {database} is in use by another process (a load or dbt build?): "
-                "wait for it to finish, then run the report again"
+                "read the published snapshot instead (report without --database), or wait for it to finish"
             ) from exc
         raise ReportError(f"cannot open {database}: {' '.join(text.split())[:200]}") from exc
 
