@@ -23,6 +23,7 @@ from loader.config import (
     build_config,
 )
 from loader.landing import DatabaseError, LoadSummary, scrub
+from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
 from loader.storage import StorageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
@@ -33,7 +34,8 @@ then model workbook, element and user impressions with dbt.
 
   sigma-impressions check  --bucket-uri s3://bucket/sigma-exports   is the source usable?
   sigma-impressions load   --bucket-uri s3://bucket/sigma-exports   land new files (once each)
-  sigma-impressions run    --bucket-uri ...                          load, then dbt build
+  sigma-impressions inventory --sigma-api-url https://aws-api.sigmacomputing.com   sync Sigma's inventory
+  sigma-impressions run    --bucket-uri ...                          (sync,) load, then dbt build
   sigma-impressions report                                           print the marts
   sigma-impressions demo   --out DIR                                 write a demo export
 """
@@ -87,6 +89,24 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _api_options(parser: argparse.ArgumentParser, with_database: bool = False) -> None:
+    """Sigma REST API settings (inventory sync). Each falls back to its environment variable."""
+    group = parser.add_argument_group("Sigma API (each option falls back to its env var)")
+    add = group.add_argument
+    add(
+        "--sigma-api-url",
+        help="API base URL from Administration > Developer Access, e.g. https://aws-api.sigmacomputing.com "
+        "[SIGMA_IMPRESSIONS_SIGMA_API_URL]",
+    )
+    add("--sigma-client-id", help="API client id [SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID]")
+    add("--sigma-client-secret", help="API client secret [SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET]")
+    if with_database:
+        add(
+            "--database",
+            help=f"DuckDB file (default {DEFAULT_DATABASE}, as in profiles.yml) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+        )
+
+
 def _dbt_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dbt")
     group.add_argument("--target", help="dbt target from profiles.yml (default: the profile's)")
@@ -124,14 +144,31 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 when the source is usable.",
     )
     _source_options(check)
+    _api_options(check)
+
+    inventory = commands.add_parser(
+        "inventory",
+        help="sync workbooks, pages, elements and members from Sigma's REST API",
+        description="Read the inventory from Sigma's REST API v2 and land it in sigma_raw "
+        "(sigma_workbooks, sigma_workbook_pages, sigma_workbook_elements, sigma_members; one row per "
+        "sync in inventory_syncs), in one transaction: a failed sync changes nothing. Pages and "
+        "elements are fetched for new or changed workbooks only, unless --full. Workbooks Sigma no "
+        "longer lists keep their rows with deleted_at set. Exit 0 when the sync succeeded.",
+    )
+    _api_options(inventory, with_database=True)
+    inventory.add_argument(
+        "--full", action="store_true", help="fetch the pages and elements of every workbook, changed or not"
+    )
 
     run = commands.add_parser(
         "run",
         help="load, then dbt build (what an orchestrator calls)",
-        description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails.",
+        description="`load` followed by `dbt build` through dbt's programmatic runner. When the "
+        "Sigma API settings are present, the inventory is synced first; a failed sync keeps the "
+        "previous inventory, the build goes on, and the exit is 1. Non-zero exit when any step fails.",
     )
     _source_options(run)
+    _api_options(run)
     _dbt_options(run)
 
     report = commands.add_parser(
@@ -182,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "load": _cmd_load,
         "check": _cmd_check,
+        "inventory": _cmd_inventory,
         "run": _cmd_run,
         "report": _cmd_report,
         "demo": _cmd_demo,
@@ -245,10 +283,42 @@ def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
     return lines
 
 
+def _api_settings(args: argparse.Namespace, database: str | None = None) -> SigmaApiSettings | None:
+    """The validated Sigma API settings, or None when none is given (options or env)."""
+    options = vars(args)
+    if not api_settings_present(options):
+        return None
+    overrides = {"database": database} if database else {}
+    return build_api_settings(options, **overrides)
+
+
+def _sync(settings: SigmaApiSettings) -> bool:
+    from loader.sigma_api.inventory import sync_inventory
+
+    report = sync_inventory(settings)
+    for line in report.lines():
+        (print if report.ok else _error)(_scrub_api(line, settings))
+    return report.ok
+
+
+def _scrub_api(text: str, settings: SigmaApiSettings) -> str:
+    for secret in settings.secrets():
+        text = text.replace(secret, "***")
+    return text
+
+
+def _cmd_inventory(args: argparse.Namespace) -> int:
+    settings = _api_settings(args)
+    if settings is None:
+        settings = build_api_settings(vars(args))  # raises the ConfigError that says what is missing
+    return EXIT_OK if _sync(settings) else EXIT_FAILED
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from loader.check import run_check
 
     config = _config(args)
+    api = _api_settings(args, database=config.database)
     try:
         report = run_check(config)
     except StorageError as exc:
@@ -256,14 +326,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for line in report.lines():
         print(scrub(line, config))
-    return EXIT_OK if report.usable else EXIT_FAILED
+    api_ok = True
+    if api is not None:
+        from loader.sigma_api.inventory import check_api
+
+        api_ok, line = check_api(api)
+        print(_scrub_api(line, api))
+    return EXIT_OK if report.usable and api_ok else EXIT_FAILED
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from loader.dbt_runner import DbtOptions, run_dbt_build
 
     config = _config(args)
+    api = _api_settings(args, database=config.database)
     dbt_options = DbtOptions.from_args(args, database=config.database)  # validates before I/O
+    synced = _sync(api) if api is not None else True
     summary = _load(config)
     if summary is None:
         _error("load failed: dbt build not started")
@@ -275,6 +353,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(message)
     if not summary.ok:
         _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
+        return EXIT_FAILED
+    if not synced:
+        _error("the inventory sync failed: the build used the previous inventory")
         return EXIT_FAILED
     return EXIT_OK
 
