@@ -454,10 +454,7 @@ def _workbook_rows(
     for wid, wb in workbooks.items():
         before = previous.get((wid,))
         owner = members.get(wb.owner_id or "")
-        if wid in fetched:
-            version = wb.version_key
-        else:
-            version = before["elements_synced_version"] if before else None
+        version = wb.version_key if wid in fetched else before["elements_synced_version"] if before else None
         rows.append(
             {
                 "workbook_id": wid,
