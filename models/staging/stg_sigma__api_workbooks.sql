@@ -33,7 +33,7 @@ deduplicated as (
     select * from renamed
     qualify row_number() over (
         partition by workbook_url_id
-        order by deleted_at is null desc, last_synced_at desc, workbook_id
+        order by deleted_at is null desc, last_synced_at desc, workbook_id asc
     ) = 1
 
 )

@@ -97,6 +97,7 @@ class SigmaApiStandIn:
         client_secret: str = DEMO_CLIENT_SECRET,
         page_size: int = 2,
         token_ttl_seconds: int = 3600,
+        token_max_uses: int | None = None,
     ) -> None:
         self.org = org
         self.client_id = client_id
@@ -104,7 +105,10 @@ class SigmaApiStandIn:
         # The most entries one page holds, whatever `limit` asks: short pages.
         self.page_size = page_size
         self.token_ttl_seconds = token_ttl_seconds
+        # A token stops working after this many authorized requests (None: only its TTL counts).
+        self.token_max_uses = token_max_uses
         self.tokens: dict[str, float] = {}
+        self.token_uses: dict[str, int] = {}
         self.page_tokens: dict[str, _Listing] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, int]] = []
@@ -155,9 +159,14 @@ class SigmaApiStandIn:
     def token_valid(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
             return False
+        token = header[len("Bearer ") :]
         with self.lock:
-            expiry = self.tokens.get(header[len("Bearer ") :])
-        return expiry is not None and time.monotonic() < expiry
+            expiry = self.tokens.get(token)
+            if expiry is None or time.monotonic() >= expiry:
+                return False
+            uses = self.token_uses.get(token, 0) + 1
+            self.token_uses[token] = uses
+            return self.token_max_uses is None or uses <= self.token_max_uses
 
     def entries_for(self, path: str) -> list[dict[str, Any]] | None:
         parts = path.strip("/").split("/")
