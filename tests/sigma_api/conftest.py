@@ -14,7 +14,7 @@ from sigma_impressions.demo.sigma_api_server import SigmaApiServer, SigmaApiStan
 from tests.helpers.processes import BIN, clean_env
 
 CLIENT_ID = "client-id-for-tests"
-CLIENT_SECRET = "client-secret-Xq7Rt2Vb9Mn4Lp1Kw8"  # noqa: S105 - the stand-in's test credential
+CLIENT_SECRET = "client-secret-Xq7Rt2Vb9Mn4Lp1Kw8"
 
 
 def workbook(n: int, updated: str = "2026-11-01T10:00:00Z", version: int = 1, **extra: Any) -> dict[str, Any]:

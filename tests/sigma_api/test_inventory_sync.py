@@ -96,7 +96,8 @@ def test_incremental_sync_fetches_only_new_and_changed_workbooks(sigma_api: Sigm
         ).fetchone()
         assert gone == (True,)
         kept = con.execute(
-            "select count(*) from sigma_raw.sigma_workbook_elements where workbook_id = 'wb-0001' and deleted_at is null"
+            "select count(*) from sigma_raw.sigma_workbook_elements "
+            "where workbook_id = 'wb-0001' and deleted_at is null"
         ).fetchone()
         assert kept == (4,)
 
@@ -161,7 +162,8 @@ def test_forbidden_workbook_keeps_its_previous_elements_and_is_reported(
     assert _page_fetches(sigma_api) == {"wb-0002"}
     with duckdb.connect(str(database), read_only=True) as con:
         live = con.execute(
-            "select count(*) from sigma_raw.sigma_workbook_elements where workbook_id = 'wb-0002' and deleted_at is null"
+            "select count(*) from sigma_raw.sigma_workbook_elements "
+            "where workbook_id = 'wb-0002' and deleted_at is null"
         ).fetchone()
     assert live == (3,)
 
