@@ -264,7 +264,11 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
             total_impressions_90d as impressions_90d,
             {_optional(columns, "sigma_workbook_impressions", "is_stale")} as is_stale
         from marts.sigma_workbook_impressions
-        where total_impressions_30d = 0
+        where
+            total_impressions_30d = 0
+            -- An archived or deleted workbook is no cleanup candidate.
+            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_archived")}, false)
+            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_deleted")}, false)
         order by last_impression_at asc nulls first, workbook_name
         """,
     )
@@ -302,7 +306,10 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
         from marts.sigma_element_impressions as e
         left join marts.sigma_workbook_impressions as w
             on e.workbook_url_id = w.workbook_url_id
-        where e.total_impressions_30d = 0
+        where
+            e.total_impressions_30d = 0
+            and not coalesce({_optional(columns, "sigma_element_impressions", "is_deleted", "e")}, false)
+            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_archived", "w")}, false)
         order by e.last_impression_at asc nulls first, w.workbook_name, e.page_name, e.element_name
         """,
     )

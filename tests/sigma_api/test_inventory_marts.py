@@ -116,3 +116,27 @@ def test_seeds_until_a_sync_succeeds(sigma_api: SigmaApiServer, tmp_path: Path) 
         marts = con.execute("select count(*) from marts.sigma_workbook_impressions").fetchone()[0]
     assert sources == [("seed",)]
     assert marts == seeds > 0
+
+
+def test_report_leaves_archived_and_deleted_workbooks_out_of_cleanup(sigma_api: SigmaApiServer, tmp_path: Path) -> None:
+    import json
+
+    exports = ExportDir(tmp_path / "exports")
+    exports.write("audit.csv", "request_time,user_email,workbook_url_id,element_id,count\n")
+    database = tmp_path / "wh.duckdb"
+    assert run_inventory(sigma_api, database).returncode == 0
+    sigma_api.state.org.remove_workbook("wb-0004")
+    sigma_api.state.org.workbook("wb-0005")["isArchived"] = True
+    assert _run(sigma_api, exports, database, tmp_path, datetime.now(UTC).date().isoformat()).returncode == 0
+    report = subprocess.run(
+        [str(BIN / "sigma-impressions"), "report", "--database", str(database), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+    )
+    assert report.returncode == 0, report.stderr
+    sections = json.loads(report.stdout)
+    unused = {r["workbook_url_id"] for r in sections["unused_workbooks"]}
+    assert unused == {f"Workbook-{n}-urlid{n:04d}" for n in (1, 2, 3)}
+    unused_elements = {r["workbook_url_id"] for r in sections["unused_elements"]}
+    assert unused_elements == unused
