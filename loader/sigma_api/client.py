@@ -218,8 +218,11 @@ class SigmaClient:
         self._token = token
         refresh = body.get("refresh_token")
         self._refresh_token = refresh if isinstance(refresh, str) else None
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 3600.0
+        try:
+            lifetime = float(body.get("expires_in") or 0)
+        except (TypeError, ValueError):
+            lifetime = 0.0
+        lifetime = lifetime if lifetime > 0 else 3600.0
         # Renew a little before Sigma would refuse the token.
         self._token_expires_at = time.monotonic() + lifetime * 0.9
 

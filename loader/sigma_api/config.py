@@ -67,6 +67,8 @@ def normalize_base_url(url: str) -> str:
         raise ConfigError(
             f"--sigma-api-url must be an http(s) URL such as https://aws-api.sigmacomputing.com, got '{url}'"
         )
+    if parts.username or parts.password:
+        raise ConfigError("--sigma-api-url must not hold credentials: give them as --sigma-client-id/-secret")
     if parts.query or parts.fragment:
         raise ConfigError(f"--sigma-api-url takes no query or fragment, got '{url}'")
     path = parts.path.rstrip("/")
