@@ -63,12 +63,12 @@ def _pick(options: Mapping[str, object], env: Mapping[str, str], name: str) -> s
 def normalize_base_url(url: str) -> str:
     """'https://aws-api.sigmacomputing.com/v2/' -> 'https://aws-api.sigmacomputing.com'."""
     parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ConfigError("--sigma-api-url must not hold credentials: give them as --sigma-client-id/-secret")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
             f"--sigma-api-url must be an http(s) URL such as https://aws-api.sigmacomputing.com, got '{url}'"
         )
-    if parts.username or parts.password:
-        raise ConfigError("--sigma-api-url must not hold credentials: give them as --sigma-client-id/-secret")
     if parts.query or parts.fragment:
         raise ConfigError(f"--sigma-api-url takes no query or fragment, got '{url}'")
     path = parts.path.rstrip("/")
