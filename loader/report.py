@@ -46,10 +46,10 @@ FIXES = {
     "invalid_count": "count must be a whole number of at least 1 (3, 03, 3.0); empty means 1",
     "malformed_line": "the line has the wrong number of fields (sigma_raw.rejected_lines holds it): "
     "re-export the file; fields with commas must be quoted",
-    "unknown_workbook": "add the workbook to the inventory (seeds/sigma_workbooks.csv or "
-    "vars.sigma_workbooks_relation); its impressions count nowhere until then",
-    "unknown_element": "add the element to the inventory (seeds/sigma_workbook_elements.csv or "
-    "vars.sigma_workbook_elements_relation); it still counts for its workbook",
+    "unknown_workbook": "add the workbook to the inventory (`sigma-impressions inventory`, "
+    "seeds/sigma_workbooks.csv or vars.sigma_workbooks_relation); its impressions count nowhere until then",
+    "unknown_element": "add the element to the inventory (`sigma-impressions inventory`, "
+    "seeds/sigma_workbook_elements.csv or vars.sigma_workbook_elements_relation); it still counts for its workbook",
 }
 
 SECTIONS = ("popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched", "files")
