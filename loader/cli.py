@@ -17,6 +17,7 @@ from loader.config import (
     DEFAULT_DATABASE,
     DEFAULT_DAYS_BACK,
     DEFAULT_NAME,
+    ENV_VARS,
     MAX_DAYS_BACK,
     ConfigError,
     LoadConfig,
@@ -315,10 +316,14 @@ def _cmd_inventory(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    import os
+
     from loader.check import run_check
 
+    api = _api_settings(args)
+    if api is not None and not (args.bucket_uri or os.environ.get(ENV_VARS["bucket_uri"])):
+        return _check_api(api)  # the Sigma API settings and no bucket: only the API
     config = _config(args)
-    api = _api_settings(args, database=config.database)
     try:
         report = run_check(config)
     except StorageError as exc:
@@ -326,13 +331,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for line in report.lines():
         print(scrub(line, config))
-    api_ok = True
-    if api is not None:
-        from loader.sigma_api.inventory import check_api
-
-        api_ok, line = check_api(api)
-        print(_scrub_api(line, api))
+    api_ok = _check_api(api) == EXIT_OK if api is not None else True
     return EXIT_OK if report.usable and api_ok else EXIT_FAILED
+
+
+def _check_api(api: SigmaApiSettings) -> int:
+    """Get a token and read one page of workbooks; print what was seen or what to fix."""
+    from loader.sigma_api.inventory import check_api
+
+    ok, line = check_api(api)
+    print(_scrub_api(line, api))
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -304,3 +304,28 @@ def test_options_are_validated_before_any_request(
     monkeypatch.setenv("SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET", CLIENT_SECRET)
     assert main(["inventory", "--database", database]) == 0
     assert "workbooks=5" in capsys.readouterr().out
+
+
+def test_check_gets_a_token_and_reads_one_page(sigma_api: SigmaApiServer, tmp_path: Path) -> None:
+    env = clean_env(
+        SIGMA_IMPRESSIONS_SIGMA_API_URL=sigma_api.url,
+        SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID=CLIENT_ID,
+        SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET=CLIENT_SECRET,
+    )
+    check = [str(inventory_argv(sigma_api, tmp_path / "wh.duckdb")[0]), "check"]
+    ok = subprocess.run(check, capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "sigma api: ok, 5 workbooks visible"
+    assert sigma_api.state.paths() == ["/v2/workbooks"]
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    with_bucket = subprocess.run(
+        [*check, "--bucket-uri", f"file://{exports}"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "sigma api: ok, 5 workbooks visible" in with_bucket.stdout
+
+    env["SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET"] = "wrong-" + CLIENT_SECRET
+    bad = subprocess.run(check, capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 1
+    assert "refused the client id and secret" in bad.stdout and CLIENT_SECRET not in bad.stdout + bad.stderr
