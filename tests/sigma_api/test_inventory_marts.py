@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.columns import project_dir
+from loader.contract import project_dir
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer
 from tests.helpers.exports import ExportDir
 from tests.helpers.processes import BIN, clean_env

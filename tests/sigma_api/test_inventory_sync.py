@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.cli import main
+from sigma_impressions.cli import main
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer
 from tests.helpers.processes import clean_env
 from tests.sigma_api.conftest import (

@@ -101,3 +101,17 @@ def test_env_is_the_fallback_and_repr_hides_the_secret() -> None:
     )
     assert settings.api("/v2/workbooks") == settings.api("workbooks") == "https://api.example/v2/workbooks"
     assert "very-secret" not in repr(settings)
+
+
+def test_run_settings_sync_the_inventory_only_when_api_settings_are_given(tmp_path) -> None:
+    from sigma_impressions.pipeline import RunSettings
+
+    base = {"bucket_uri": f"file://{tmp_path}", "database": str(tmp_path / "wh.duckdb")}
+    assert RunSettings.from_options(base, env={}).inventory is None
+    env = {"SIGMA_IMPRESSIONS_SIGMA_API_URL": "https://api.example", "SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID": "i"}
+    with pytest.raises(ConfigError, match="without --sigma-client-secret"):
+        RunSettings.from_options(base, env=env)
+    env["SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET"] = "s"
+    settings = RunSettings.from_options(base, env=env)
+    assert settings.inventory is not None
+    assert settings.inventory.database == str(tmp_path / "wh.duckdb")
