@@ -228,8 +228,8 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
         where
             total_impressions_30d = 0
             -- An archived or deleted workbook is no cleanup candidate.
-            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_archived")}, false)
-            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_deleted")}, false)
+            and not is_archived
+            and not is_deleted
         order by last_impression_at asc nulls first, workbook_name
         """,
     )
@@ -269,8 +269,9 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
             on e.workbook_url_id = w.workbook_url_id
         where
             e.total_impressions_30d = 0
-            and not coalesce({_optional(columns, "sigma_element_impressions", "is_deleted", "e")}, false)
-            and not coalesce({_optional(columns, "sigma_workbook_impressions", "is_archived", "w")}, false)
+            -- A deleted element, or one of an archived workbook, is no cleanup candidate.
+            and not e.is_deleted
+            and not coalesce(w.is_archived, false)
         order by e.last_impression_at asc nulls first, w.workbook_name, e.page_name, e.element_name
         """,
     )
