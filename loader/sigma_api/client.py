@@ -3,8 +3,9 @@
 Rules:
 - A token comes from POST /v2/auth/token (client credentials) and is renewed before it expires;
   a 401 gets one new token and one retry, a second 401 is an error.
-- 429 honours Retry-After; 5xx, timeouts and connection resets are retried with backoff. Both
-  are bounded: at most `max_attempts` tries and `max_wait_seconds` of waiting per request.
+- 429 (and a 5xx that sends one) honours Retry-After; 5xx, timeouts and connection resets are
+  retried with backoff. Both are bounded: at most `max_attempts` tries and `max_wait_seconds` of
+  waiting per request.
 - 403/404 raise NotAccessible (the caller decides what one inaccessible object means); any other
   answer that is not JSON of the documented shape raises SigmaApiError with one line.
 - Lists follow `nextPage` until it is null; a page may hold fewer entries than asked for.
@@ -156,16 +157,15 @@ class SigmaClient:
         ) as exc:
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
         status = response.status_code
-        if status == 429:
+        if status == 429 or status >= 500:
+            what = "rate limited (429)" if status == 429 else f"server error {status}"
             wait = _retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.settings.max_wait_seconds:
                 raise SigmaApiError(
-                    f"{label}: rate limited (429) with Retry-After {wait:.0f} s, more than the "
+                    f"{label}: {what} with Retry-After {wait:.0f} s, more than the "
                     f"{self.settings.max_wait_seconds:.0f} s this sync waits; run again later"
                 )
-            raise _Transient("rate limited (429)", retry_after=wait)
-        if status >= 500:
-            raise _Transient(f"server error {status}")
+            raise _Transient(what, retry_after=wait)
         if status == 401:
             raise _Unauthorized()
         if status in (403, 404):
