@@ -120,3 +120,12 @@ def test_entries_without_ids_are_skipped_and_counted(sigma_api: SigmaApiServer, 
     assert report.entries_skipped == {"workbook missing workbookId, workbookUrlId": 1, "member missing memberId": 1}
     assert report.workbooks_listed == 5
     assert any("skipped 1 entry: workbook missing workbookId" in line for line in report.lines())
+
+
+def test_503_with_retry_after_waits_as_asked(sigma_api: SigmaApiServer, tmp_path: Path) -> None:
+    sigma_api.state.inject(r"^/v2/members$", 503, times=1, retry_after="1")
+    with SigmaClient(_settings(sigma_api, tmp_path)) as client:
+        started = time.monotonic()
+        assert len(client.list_entries("members")) == 3
+        assert time.monotonic() - started >= 1
+        assert client.stats.retries == 1
