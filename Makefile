@@ -23,11 +23,13 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	  duckdb_extensions.import_extension('httpfs', con=con)"
 	touch $(STAMP)
 
-## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report. Offline.
+## The main job on the embedded DuckDB: demo export -> inventory sync from a local Sigma API
+## stand-in (127.0.0.1, the demo inventory) -> load -> dbt build -> report. Offline.
 ## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
-	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
+	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/python -m sigma_impressions.demo.sigma_api_server -- \
+	  $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
 	$(BIN)/sigma-impressions report
 
 lint: install

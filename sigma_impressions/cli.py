@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loader.config import (
     DEFAULT_DATABASE,
     DEFAULT_DAYS_BACK,
     DEFAULT_NAME,
+    ENV_VARS,
     MAX_DAYS_BACK,
     ConfigError,
     LoadConfig,
@@ -24,6 +25,7 @@ from loader.config import (
 )
 from loader.landing import DatabaseError, LoadSummary
 from loader.secrets import scrub
+from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
 from loader.storage import StorageError
 from sigma_impressions import __version__
 from sigma_impressions.pipeline import (
@@ -41,13 +43,17 @@ PUBLISHED_HELP = (
     f"the read-only snapshot of the marts that readers open (default {DEFAULT_PUBLISHED}) [{PUBLISHED_ENV}]"
 )
 
+if TYPE_CHECKING:
+    from loader.sigma_api.inventory import SyncReport
+
 DESCRIPTION = """\
 Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,
 then model workbook, element and user impressions with dbt.
 
   sigma-impressions check  --bucket-uri s3://bucket/sigma-exports   is the source usable?
   sigma-impressions load   --bucket-uri s3://bucket/sigma-exports   land new files (once each)
-  sigma-impressions run    --bucket-uri ...                          load, dbt build, publish
+  sigma-impressions inventory --sigma-api-url https://aws-api.sigmacomputing.com   sync Sigma's inventory
+  sigma-impressions run    --bucket-uri ...                          (sync,) load, dbt build, publish
   sigma-impressions publish                                          publish the marts (after dbt build)
   sigma-impressions report                                           print the marts (the snapshot)
   sigma-impressions demo   --out DIR                                 write a demo export
@@ -102,6 +108,24 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _api_options(parser: argparse.ArgumentParser, with_database: bool = False) -> None:
+    """Sigma REST API settings (inventory sync). Each falls back to its environment variable."""
+    group = parser.add_argument_group("Sigma API (each option falls back to its env var)")
+    add = group.add_argument
+    add(
+        "--sigma-api-url",
+        help="API base URL from Administration > Developer Access, e.g. https://aws-api.sigmacomputing.com "
+        "[SIGMA_IMPRESSIONS_SIGMA_API_URL]",
+    )
+    add("--sigma-client-id", help="API client id [SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID]")
+    add("--sigma-client-secret", help="API client secret [SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET]")
+    if with_database:
+        add(
+            "--database",
+            help=f"DuckDB file (default {DEFAULT_DATABASE}, as in profiles.yml) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
+        )
+
+
 def _dbt_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dbt")
     group.add_argument("--target", help="dbt target from profiles.yml (default: the profile's)")
@@ -139,21 +163,39 @@ def build_parser() -> argparse.ArgumentParser:
         "column (or why `load` would mark the file failed). Exit 0 when the source is usable.",
     )
     _source_options(check)
+    _api_options(check)
+
+    inventory = commands.add_parser(
+        "inventory",
+        help="sync workbooks, pages, elements and members from Sigma's REST API",
+        description="Read the inventory from Sigma's REST API v2 and land it in sigma_raw "
+        "(sigma_workbooks, sigma_workbook_pages, sigma_workbook_elements, sigma_members; one row per "
+        "sync in inventory_syncs), in one transaction: a failed sync changes nothing. Pages and "
+        "elements are fetched for new or changed workbooks only, unless --full. Workbooks Sigma no "
+        "longer lists keep their rows with deleted_at set. Exit 0 when the sync succeeded.",
+    )
+    _api_options(inventory, with_database=True)
+    inventory.add_argument(
+        "--full", action="store_true", help="fetch the pages and elements of every workbook, changed or not"
+    )
 
     run = commands.add_parser(
         "run",
-        help="load, dbt build, then publish the marts (what an orchestrator calls)",
+        help="(sync,) load, dbt build, then publish the marts (what an orchestrator calls)",
         description="`load`, then `dbt build` through dbt's programmatic runner, then `publish`: "
         "after a successful build (data-test warnings included) every mart is copied into the "
         "read-only snapshot file, which is replaced whole, so readers never wait for the run or "
         "see half of it. A failed build publishes nothing; a failed publish exits 1 and leaves "
         "the previous snapshot as it was. Then `dbt source freshness`: one line says how old the "
-        "newest export file is. Non-zero exit when a step fails or that file is older than "
+        "newest export file is. When the Sigma API settings are present, the inventory is synced "
+        "first; a failed sync keeps the previous inventory, the build goes on, and the exit is 1. "
+        "Non-zero exit when a step fails or the newest export file is older than "
         "vars.sigma_freshness_error_after_days (default 7; past vars.sigma_freshness_warn_after_hours, "
         "default 36, it only warns). Orchestrators call the same steps in-process: "
         "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
+    _api_options(run)
     _dbt_options(run)
     run.add_argument("--published-database", help=PUBLISHED_HELP)
 
@@ -224,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "load": _cmd_load,
         "check": _cmd_check,
+        "inventory": _cmd_inventory,
         "run": _cmd_run,
         "publish": _cmd_publish,
         "report": _cmd_report,
@@ -278,9 +321,38 @@ def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
     return lines
 
 
+def _api_settings(args: argparse.Namespace, database: str | None = None) -> SigmaApiSettings | None:
+    """The validated Sigma API settings, or None when none is given (options or env)."""
+    options = vars(args)
+    if not api_settings_present(options):
+        return None
+    overrides = {"database": database} if database else {}
+    return build_api_settings(options, **overrides)
+
+
+def _print_sync(report: SyncReport, settings: SigmaApiSettings | None) -> None:
+    secrets = settings.secrets() if settings is not None else []
+    for line in report.lines():
+        (print if report.ok else _error)(scrub(line, secrets))
+
+
+def _cmd_inventory(args: argparse.Namespace) -> int:
+    from loader.sigma_api.inventory import sync_inventory
+
+    settings = build_api_settings(vars(args))  # validates before I/O
+    report = sync_inventory(settings)
+    _print_sync(report, settings)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    import os
+
     from loader.check import run_check
 
+    api = _api_settings(args)
+    if api is not None and not (args.bucket_uri or os.environ.get(ENV_VARS["bucket_uri"])):
+        return _check_api(api)  # the Sigma API settings and no bucket: only the API
     config = _config(args)
     try:
         report = run_check(config)
@@ -289,7 +361,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for line in report.lines():
         print(scrub(line, config.secrets()))
-    return EXIT_OK if report.usable else EXIT_FAILED
+    api_ok = _check_api(api) == EXIT_OK if api is not None else True
+    return EXIT_OK if report.usable and api_ok else EXIT_FAILED
+
+
+def _check_api(api: SigmaApiSettings) -> int:
+    """Get a token and read one page of workbooks; print what was seen or what to fix."""
+    from loader.sigma_api.inventory import check_api
+
+    ok, line = check_api(api)
+    print(scrub(line, api.secrets()))
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -301,6 +383,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def report_step(step: str, result: RunResult) -> None:
         nonlocal printed
+        if step == "inventory" and result.inventory is not None:
+            _print_sync(result.inventory, settings.inventory)
         if step == "load":
             progress.stop()  # the bar ends with the load, before dbt writes to the terminal
         if step == "load" and result.load is not None:

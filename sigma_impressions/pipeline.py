@@ -1,6 +1,6 @@
-"""The `run` pipeline: load the exports, `dbt build`, publish the marts as a read-only snapshot
-(sigma_impressions.publish), then the exports' freshness (how old the newest export file is).
-What orchestrators and the CLI call.
+"""The `run` pipeline: sync the inventory from Sigma's API (when its settings are given), load the
+exports, `dbt build`, publish the marts as a read-only snapshot (sigma_impressions.publish), then
+the exports' freshness (how old the newest export file is). What orchestrators and the CLI call.
 
     from sigma_impressions.pipeline import RunSettings, run
 
@@ -10,10 +10,11 @@ What orchestrators and the CLI call.
         raise RuntimeError("; ".join(result.errors))
 
 `RunSettings.from_options` validates everything before any I/O (ConfigError, one line). `run`
-never raises for a failed file, listing, dbt build or publish: it returns a `RunResult` with the
-exit code the CLI uses (0 ok, 1 something failed, 3 the database is in use or cannot be written).
-The publish step runs only after a successful build (data-test warnings included); a failed
-publish exits 1 and leaves the previous snapshot as it was. New steps
+never raises for a failed sync, file, listing, dbt build or publish: it returns a `RunResult` with
+the exit code the CLI uses (0 ok, 1 something failed, 3 the database is in use or cannot be
+written). A failed sync keeps the previous inventory and the build goes on. The publish step runs
+only after a successful build (data-test warnings included); a failed publish exits 1 and leaves
+the previous snapshot as it was. New steps
 add a field to RunResult and a step function here; the CLI only prints.
 """
 
@@ -26,6 +27,8 @@ from loader.config import ConfigError, LoadConfig, build_config
 from loader.freshness import ExportFreshness
 from loader.landing import DatabaseError, LoadSummary, Progress, run_load
 from loader.secrets import scrub
+from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
+from loader.sigma_api.inventory import SyncReport, sync_inventory
 from loader.storage import StorageError
 from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
 from sigma_impressions.publish import PublishError, PublishResult, check_paths, publish, published_path
@@ -40,6 +43,8 @@ class RunSettings:
     load: LoadConfig
     dbt: DbtOptions
     published_database: str | None = None  # the snapshot file; None: no publish step
+    # Sigma API settings: when present, the inventory is synced before the load.
+    inventory: SigmaApiSettings | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, object], env: Mapping[str, str] | None = None) -> RunSettings:
@@ -55,13 +60,22 @@ class RunSettings:
             check_paths(load.database, published)
         except PublishError as exc:
             raise ConfigError(f"--published-database: {exc}") from exc
-        return cls(load=load, dbt=DbtOptions.from_args(options, database=load.database), published_database=published)
+        inventory = None
+        if api_settings_present(options, env):
+            inventory = build_api_settings(options, env, database=load.database)
+        return cls(
+            load=load,
+            dbt=DbtOptions.from_args(options, database=load.database),
+            published_database=published,
+            inventory=inventory,
+        )
 
 
 @dataclass
 class RunResult:
     """What a run did, step by step. A step that did not run is None."""
 
+    inventory: SyncReport | None = None
     load: LoadSummary | None = None
     dbt: DbtResult | None = None
     publish: PublishResult | None = None
@@ -106,12 +120,22 @@ def summary_text(summary: LoadSummary) -> str:
 
 
 def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCallback | None = None) -> RunResult:
-    """Load, dbt build, publish the marts, then source freshness. `progress` sees each landed
-    file; `on_step(step, result)` is called after each step ("load", "dbt", "publish",
-    "freshness") so a caller can report as the run goes. The publish step runs only when the
-    build succeeded (data-test warnings included) and a published database is set."""
+    """Sync the inventory (when settings.inventory), load, dbt build, publish the marts, then
+    source freshness. `progress` sees each landed file; `on_step(step, result)` is called after
+    each step ("inventory", "load", "dbt", "publish", "freshness") so a caller can report as the
+    run goes. A failed sync keeps the previous inventory: the load and the build go on, and the
+    run fails at the end. The publish step runs only when the build succeeded (data-test warnings
+    included) and a published database is set."""
     result = RunResult()
     notify = on_step or (lambda step, result: None)
+    if settings.inventory is not None:
+        try:
+            result.inventory = sync_inventory(settings.inventory)
+        except DatabaseError as exc:
+            result.fail(str(exc), EXIT_DATABASE)
+            notify("inventory", result)
+            return result
+        notify("inventory", result)
     try:
         result.load, error = load(settings.load, progress)
     except DatabaseError as exc:
@@ -130,6 +154,8 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
         result.fail(result.dbt.message.replace("dbt build: ", "dbt build failed: ", 1))
     elif not result.load.ok:
         result.fail(f"{result.load.count('failed')} file(s) failed to load; the build used the others")
+    if result.inventory is not None and not result.inventory.ok:
+        result.fail("the inventory sync failed: the build used the previous inventory")
     notify("dbt", result)
     if result.dbt.ok and settings.published_database is not None:
         try:
