@@ -124,19 +124,22 @@ def publish(
 def _write_snapshot(
     source: str, temp: str, built_at: datetime, load_summary: str | None, dbt_result: str | None
 ) -> tuple[tuple[str, ...], int, date | None]:
-    # Both files attached under fixed names: a file's default catalog name comes from its file
-    # name, which may well be "marts" and clash with the schema.
+    # The snapshot is attached under a fixed name (a file's default catalog name comes from its
+    # file name, which may well be "marts" and clash with the schema); the working file under its
+    # own default name, which dbt's views in it name their relations by.
     con = duckdb.connect(":memory:")
-    here = "snapshot"
+    here = "sigma_snapshot_" + uuid.uuid4().hex[:8]
     try:
         con.execute(f"attach {_literal(temp)} as {here}")
-        con.execute(f"attach {_literal(source)} as src (read_only)")
+        con.execute(f"attach {_literal(source)} (read_only)")
+        catalog = con.execute("select database_name from duckdb_databases() where path = ?", [source]).fetchone()[0]
+        src = quote_ident(catalog)
         names = [
             name
             for (name,) in con.execute(
                 "select table_name from information_schema.tables "
-                "where table_catalog = 'src' and table_schema = ? order by table_name",
-                [MARTS_SCHEMA],
+                "where table_catalog = ? and table_schema = ? order by table_name",
+                [catalog, MARTS_SCHEMA],
             ).fetchall()
         ]
         if not names:
@@ -147,20 +150,20 @@ def _write_snapshot(
         for name in names:
             relation = f"{MARTS_SCHEMA}.{quote_ident(name)}"
             table = f"{here}.{relation}"
-            con.execute(f"create table {table} as select * from src.{relation}")
+            con.execute(f"create table {table} as select * from {src}.{relation}")
             rows += con.execute(f"select count(*) from {table}").fetchone()[0]
             if "as_of_date" in [c[0] for c in con.execute(f"describe {table}").fetchall()]:
                 found = con.execute(f"select max(as_of_date) from {table}").fetchone()[0]
                 as_of = max(filter(None, (as_of, found)), default=None)
         ledger = con.execute(
             "select count(*) from information_schema.tables "
-            "where table_catalog = 'src' and table_schema = ? and table_name = ?",
-            list(LEDGER),
+            "where table_catalog = ? and table_schema = ? and table_name = ?",
+            [catalog, *LEDGER],
         ).fetchone()[0]
         if ledger:
             schema, name = LEDGER
             con.execute(f"create schema {here}.{schema}")
-            con.execute(f"create table {here}.{schema}.{name} as select * from src.{schema}.{name}")
+            con.execute(f"create table {here}.{schema}.{name} as select * from {src}.{schema}.{name}")
         con.execute(
             f"create table {here}.main.{INFO_TABLE} ("
             "built_at timestamp, as_of_date date, source_database varchar, marts varchar[], "
@@ -170,7 +173,7 @@ def _write_snapshot(
             f"insert into {here}.main.{INFO_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
             [built_at, as_of, source, names, rows, load_summary, dbt_result],
         )
-        con.execute("detach src")
+        con.execute(f"detach {src}")
         con.execute(f"checkpoint {here}")
         con.execute(f"detach {here}")
     finally:

@@ -33,6 +33,8 @@ def _working(path: Path, rows: int = 3, version: int = 1) -> Path:
     )
     con.execute("create or replace view marts.recent as select * from marts.sigma_user_activity")
     con.execute("create or replace table staging.not_a_mart as select 1 as x")
+    # dbt-duckdb's views name their relations with the file's catalog, e.g. "work"."staging"."x"
+    con.execute("create or replace view marts.events as select * from work.staging.not_a_mart")
     con.close()
     return path
 
@@ -57,9 +59,9 @@ def test_publish_copies_every_mart_and_records_what_it_holds(tmp_path: Path) -> 
     result = publish(
         str(working), str(snapshot), "load: 2 files", "dbt build: 10 passed", datetime(2026, 11, 27, tzinfo=UTC)
     )
-    assert result.tables == ("recent", "sigma_user_activity", "sigma_workbook_impressions")
+    assert result.tables == ("events", "recent", "sigma_user_activity", "sigma_workbook_impressions")
     assert _tables(snapshot) == _tables(working)
-    assert result.rows == 3 + 1 + 1
+    assert result.rows == 1 + 3 + 1 + 1
     con = duckdb.connect(str(snapshot), read_only=True)
     info = con.execute(
         f"select built_at, as_of_date, marts, total_rows, load_summary, dbt_result from {INFO_TABLE}"
@@ -67,7 +69,7 @@ def test_publish_copies_every_mart_and_records_what_it_holds(tmp_path: Path) -> 
     schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
     con.close()
     assert info == [
-        (datetime(2026, 11, 27), result.as_of_date, list(result.tables), 5, "load: 2 files", "dbt build: 10 passed")
+        (datetime(2026, 11, 27), result.as_of_date, list(result.tables), 6, "load: 2 files", "dbt build: 10 passed")
     ]
     assert str(result.as_of_date) == "2026-11-21"
     assert "staging" not in schemas
