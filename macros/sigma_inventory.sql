@@ -12,9 +12,14 @@
     {%- set configured = "" if configured is none else (configured | string | trim) -%}
     {%- if configured == "" -%}
         {%- if not sigma_demo_inventory_enabled() -%}
-            {{ exceptions.raise_compiler_error(
-                "vars." ~ var_name ~ " is empty and the demo inventory seeds are off: set vars."
-                ~ var_name ~ " to your inventory ('schema.table'), or vars.sigma_demo_inventory: true") }}
+            {#- Judged when the model runs, not at parse: a sync may supply the inventory. -#}
+            {%- if execute -%}
+                {{ exceptions.raise_compiler_error(
+                    "vars." ~ var_name ~ " is empty, no Sigma API inventory sync has succeeded and the demo "
+                    ~ "inventory seeds are off: run `sigma-impressions inventory`, set vars." ~ var_name
+                    ~ " to your inventory ('schema.table'), or vars.sigma_demo_inventory: true") }}
+            {%- endif -%}
+            {{ return(none) }}
         {%- endif -%}
         {{ return(ref(seed_name)) }}
     {%- endif -%}

@@ -1,4 +1,4 @@
--- depends_on: {{ ref('sigma_workbook_elements') }}
+{% if sigma_demo_inventory_enabled() %}-- depends_on: {{ ref('sigma_workbook_elements') }}{% endif %}
 -- depends_on: {{ ref('stg_sigma__api_workbook_elements') }}
 {%- set inventory_source = sigma_inventory_source('sigma_workbook_elements_relation') %}
 

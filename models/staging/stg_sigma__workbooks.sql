@@ -1,4 +1,4 @@
--- depends_on: {{ ref('sigma_workbooks') }}
+{% if sigma_demo_inventory_enabled() %}-- depends_on: {{ ref('sigma_workbooks') }}{% endif %}
 -- depends_on: {{ ref('stg_sigma__api_workbooks') }}
 {%- set inventory_source = sigma_inventory_source('sigma_workbooks_relation') %}
 
