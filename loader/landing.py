@@ -9,6 +9,18 @@ Tables (schema sigma_raw):
 
 A file already loaded with the same etag is skipped; a changed file has its rows replaced; a
 file that cannot be read is recorded as failed and lands nothing; the others still load.
+
+One pass per batch of files (up to BATCH_FILES files or BATCH_BYTES bytes):
+1. fetch each file (remote objects are downloaded; the copies live until the batch is done) and
+   read its header with Python, so that all the batch's columns are known;
+2. one transaction: ALTER TABLE ADD COLUMN for new headers first (DuckDB refuses an ALTER after a
+   delete or insert in the same transaction), then per file: delete its earlier version, land its
+   records straight from its CSV (csv_reader.land_records: DuckDB's read_csv, checked against
+   Python's record count, or Python's parser), its manifest row; a file that cannot be read (a
+   truncated gzip, ...) instead gets a `failed` manifest row and none of its rows; then commit.
+3. DuckDB's reader raising on a file aborts the transaction: roll back and land the batch again
+   with that file parsed by Python; if that fails too, land the files one by one. A database that
+   cannot be written (disk full) ends the load with DatabaseError (exit 3).
 """
 
 from __future__ import annotations
