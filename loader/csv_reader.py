@@ -117,10 +117,6 @@ def column_names(headers: list[str]) -> list[str]:
     return names
 
 
-class _UsePython(Exception):
-    """The file is one DuckDB's reader would count differently: parse it with Python's csv."""
-
-
 def _blank_line_first(path: str) -> bool:
     """True when a blank line comes before the header (DuckDB would take it as the header)."""
     with open(path, "rb") as handle:
@@ -166,8 +162,8 @@ def read_header_from(raw: BinaryIO) -> list[str]:
 
 
 def read_export_header(path: str, gzipped: bool, size_bytes: int) -> list[str]:
-    """The header of a local export file, plain or gzip ([] when empty). Reads only the first record:
-    a gzip is verified to its end later, by `plain_csv`."""
+    """The header of a local export file, plain or gzip ([] when empty). Reads only the first
+    record: a gzip is not verified to its end here (`plain_csv` does that)."""
     if size_bytes == 0:
         return []
     if not gzipped:

@@ -11,13 +11,15 @@ A file already loaded with the same etag is skipped; a changed file has its rows
 file that cannot be read is recorded as failed and lands nothing; the others still load.
 
 One pass per batch of files (up to BATCH_FILES files or BATCH_BYTES bytes):
-1. fetch each file (remote objects are downloaded; the copies live until the batch is done) and
-   read its header with Python, so that all the batch's columns are known;
+1. fetch each file (remote objects are downloaded, gzip files decompressed and so verified to
+   their end; the copies live until the batch is done) and read its header with Python, so that
+   all the batch's columns are known;
 2. one transaction: ALTER TABLE ADD COLUMN for new headers first (DuckDB refuses an ALTER after a
    delete or insert in the same transaction), then per file: delete its earlier version, land its
    records straight from its CSV (csv_reader.land_records: DuckDB's read_csv, checked against
-   Python's record count, or Python's parser), its manifest row; a file that cannot be read (a
-   truncated gzip, ...) instead gets a `failed` manifest row and none of its rows; then commit.
+   Python's record count, or Python's parser), its manifest row; a file that could not be fetched
+   or read (a truncated gzip, ...) instead gets a `failed` manifest row and none of its rows;
+   then commit.
 3. DuckDB's reader raising on a file aborts the transaction: roll back and land the batch again
    with that file parsed by Python; if that fails too, land the files one by one. A database that
    cannot be written (disk full) ends the load with DatabaseError (exit 3).
@@ -277,7 +279,7 @@ class _Fetched:
 
     obj: ExportObject
     rows: FileRows  # its metadata values (uri, loaded_at, integration name)
-    path: str | None  # local copy; None: the file could not be read
+    path: str | None  # local plain CSV (a gzip decompressed); None: the file could not be read
     headers: list[str]
     error: str | None
 
@@ -292,7 +294,11 @@ def _fetch(stack: contextlib.ExitStack, fs: Any, obj: ExportObject, config: Load
     rows = FileRows(obj.uri, datetime.now(UTC).replace(tzinfo=None), config.name)
     try:
         path = stack.enter_context(local_copy(fs, obj, config.bucket.scheme))
-        return _Fetched(obj, rows, path, read_export_header(path, obj.is_gzip, obj.size_bytes), None)
+        if obj.is_gzip and obj.size_bytes:
+            # Decompressed (so verified to its end) before the transaction: a truncated gzip fails
+            # here, before its header could add a column.
+            path = stack.enter_context(plain_csv(path, gzipped=True))
+        return _Fetched(obj, rows, path, read_export_header(path, gzipped=False, size_bytes=obj.size_bytes), None)
     except (UnreadableFile, StorageError) as exc:
         error = str(exc)
     except (OSError, ValueError, RuntimeError) as exc:
@@ -341,8 +347,7 @@ def _land_in_transaction(
     error = fetched.error
     if fetched.path is not None:
         try:
-            with plain_csv(fetched.path, obj.is_gzip) as plain:
-                parsed = land_records(con, plain, fetched.headers, fetched.rows, python=obj.uri in python)
+            parsed = land_records(con, fetched.path, fetched.headers, fetched.rows, python=obj.uri in python)
         except ReaderRefused as exc:
             if _is_fatal(exc.error):
                 raise exc.error from exc  # the database is gone: explained once, by open_database
