@@ -104,7 +104,8 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--threads",
-        help="DuckDB threads for loading (default: all cores) [SIGMA_IMPRESSIONS_THREADS]",
+        help="DuckDB threads for loading (default: 1; each file lands in one single-threaded pass "
+        "while Python's record check uses another core) [SIGMA_IMPRESSIONS_THREADS]",
     )
 
 
