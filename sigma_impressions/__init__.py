@@ -1,0 +1,1 @@
+"""The application around the loader: the report and its renderers."""
