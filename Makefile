@@ -23,16 +23,17 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	  duckdb_extensions.import_extension('httpfs', con=con)"
 	touch $(STAMP)
 
-## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report. Offline.
+## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report (and warehouse/report.html). Offline.
 ## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
 	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
 	$(BIN)/sigma-impressions report
+	$(BIN)/sigma-impressions report --format html --out warehouse/report.html
 
 lint: install
-	$(BIN)/ruff check loader tests bench
-	$(BIN)/ruff format --check loader tests bench
+	$(BIN)/ruff check loader sigma_impressions tests bench
+	$(BIN)/ruff format --check loader sigma_impressions tests bench
 	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt
 
 ## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.

@@ -145,9 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--format",
-        choices=("table", "markdown", "json", "csv"),
+        choices=("table", "markdown", "json", "csv", "html"),
         default="table",
-        help="output format (default table)",
+        help="output format (default table); html: one self-contained page with charts, "
+        "no network needed to open it",
+    )
+    report.add_argument(
+        "--out",
+        help="write the report to this file (replaced whole) instead of standard output; prints its path",
     )
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
     report.add_argument(
@@ -282,6 +287,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from loader.report import SECTIONS, print_report
 
+    if args.format == "html":
+        from sigma_impressions.report.html import write_html_report
+
+        return write_html_report(_report_database(args), args.out, sys.stdout)
     sections = SECTIONS if args.section == "all" else (args.section,)
     return print_report(_report_database(args), args.format, args.limit, sys.stdout, sections)
 

@@ -9,10 +9,13 @@ offline and makes no network request. The HTML comes from the Jinja2 template
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import duckdb
 import jinja2
@@ -679,3 +682,43 @@ def render_page(page: Page) -> str:
         page=page,
         plotly_js=plotly.offline.get_plotlyjs(),
     )
+
+
+def html_report(database: str) -> str:
+    """The page for the marts in `database`; raises ReportError (one line) when they cannot be read."""
+    from loader.report import ReportError, _connect, _mart_columns, build_report
+
+    files = build_report(database, 1_000_000, ("files",))[0]  # also checks that the marts are built
+    con = _connect(database)
+    try:
+        return render_page(read_page(con, _mart_columns(con), database, files.rows))
+    except duckdb.Error as exc:
+        raise ReportError(f"cannot read the marts in {database}: {' '.join(str(exc).split())[:200]}") from exc
+    finally:
+        con.close()
+
+
+def write_html_report(database: str, out: str | None, stream: TextIO) -> int:
+    """Write the page to `out` (replaced whole, never half-written) or to `stream`; return the exit
+    code (0 ok, 1 when the marts cannot be read or the file cannot be written)."""
+    from loader.report import ReportError
+
+    try:
+        text = html_report(database)
+    except ReportError as exc:
+        print(f"sigma-impressions: error: {exc}", file=sys.stderr)
+        return 1
+    if out is None:
+        stream.write(text)
+        return 0
+    target = Path(out)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as exc:
+        print(f"sigma-impressions: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(target.resolve())
+    return 0
