@@ -29,6 +29,8 @@ TABLE_ROWS = 25
 TOP_WORKBOOK_LINES = 5
 DRILL_DOWN_WORKBOOKS = 25
 DAYS = 90
+# Sections of the text report that the page shows as they are.
+SHARED_SECTIONS = ("rejected", "unmatched", "files")
 # Inventory columns that appear in the marts once the Sigma API inventory is synced.
 LIFECYCLE_COLUMNS = ("is_archived", "is_deleted", "workbook_url")
 
@@ -348,7 +350,8 @@ def _cleanup_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
             end as status,
             e.is_stale,
             {_optional(workbook_columns, "is_archived", "w")} as is_archived,
-            coalesce({_optional(element_columns, "is_deleted", "e")}, {_optional(workbook_columns, "is_deleted", "w")})
+            -- deleted: the element, or its whole workbook
+            ({_optional(element_columns, "is_deleted", "e")} or {_optional(workbook_columns, "is_deleted", "w")})
                 as is_deleted,
             e.last_impression_at,
             e.days_since_last_impression,
@@ -392,29 +395,6 @@ def _users_inactive(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[st
     )
 
 
-def _rejected(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    return _query(
-        con,
-        """
-        select reason, count(*) as rows_rejected, count(distinct _file_uri) as files, min(_file_uri) as example_file
-        from marts.sigma_rejected_impressions
-        group by reason
-        order by rows_rejected desc, reason
-        """,
-    )
-
-
-def _unmatched(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    return _query(
-        con,
-        """
-        select workbook_url_id, element_id, reason, impressions, unique_users, first_seen_at, last_seen_at
-        from marts.sigma_unmatched_impressions
-        order by impressions desc, workbook_url_id, element_id nulls first, reason
-        """,
-    )
-
-
 def _newest_file(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     present = _one(
         con,
@@ -440,6 +420,10 @@ def _newest_file(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 def _table(rows: list[dict[str, Any]], empty: str, limit: int = TABLE_ROWS) -> Table:
     return Table(rows[:limit], empty, max(len(rows) - limit, 0))
+
+
+def _section_table(section: Any, empty: str) -> Table:
+    return Table(list(section.rows), empty, section.more)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,9 +518,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def read_page(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], database: str, files: Any) -> Page:
-    """Read everything the page shows from the marts. `files` is the report's files section
-    (failed files and files missing required columns), rows as dicts."""
+def read_page(
+    con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], database: str, sections: dict[str, Any]
+) -> Page:
+    """Read everything the page shows from the marts. `sections` are the report's own sections
+    (key -> Section) for the tables the page shares with the text report: rejected rows by
+    reason, unmatched impressions and files with a problem, each with the fix to make."""
     as_of = as_of_date(con, columns)
     days_loaded = _days_loaded(con, as_of)
     workbook_columns = columns["sigma_workbook_impressions"]
@@ -544,7 +531,7 @@ def read_page(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], dat
     daily = _daily_impressions(con, as_of)
     daily_users = _daily_active_users(con, as_of)
     top = _top_workbooks(con, workbook_columns)
-    rejected = _rejected(con)
+    rejected = sections["rejected"].rows
     drill, drill_more = _drill_down(con, columns)
 
     history = (
@@ -586,9 +573,9 @@ def read_page(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], dat
             if headline.get("users")
             else "no user activity loaded yet",
         ),
-        "rejected": _table(rejected, "no rejected rows: every landed row counts"),
-        "unmatched": _table(_unmatched(con), "every impression matched the inventory"),
-        "files": _table(list(files), "every loaded file was read and has the required columns"),
+        "rejected": _section_table(sections["rejected"], "no rejected rows: every landed row counts"),
+        "unmatched": _section_table(sections["unmatched"], "every impression matched the inventory"),
+        "files": _section_table(sections["files"], "every loaded file was read and has the required columns"),
     }
     lifecycle = {
         "is_archived": "is_archived" in workbook_columns,
@@ -688,10 +675,11 @@ def html_report(database: str) -> str:
     """The page for the marts in `database`; raises ReportError (one line) when they cannot be read."""
     from loader.report import ReportError, _connect, _mart_columns, build_report
 
-    files = build_report(database, 1_000_000, ("files",))[0]  # also checks that the marts are built
+    # The shared sections (this also checks that the marts are built).
+    sections = {s.key: s for s in build_report(database, TABLE_ROWS, SHARED_SECTIONS)}
     con = _connect(database)
     try:
-        return render_page(read_page(con, _mart_columns(con), database, files.rows))
+        return render_page(read_page(con, _mart_columns(con), database, sections))
     except duckdb.Error as exc:
         raise ReportError(f"cannot read the marts in {database}: {' '.join(str(exc).split())[:200]}") from exc
     finally:

@@ -317,3 +317,55 @@ def test_report_html_without_out_writes_the_page_to_standard_output(
     text = capsys.readouterr().out
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert 'src="http' not in text and "<link" not in text
+
+
+def test_archived_and_deleted_workbooks_are_marked_in_cleanup(warehouses: dict, browser: Any, tmp_path: Path) -> None:
+    """With the Sigma API inventory the marts carry is_archived / is_deleted: the page marks them."""
+    database = tmp_path / "with_inventory.duckdb"
+    shutil.copy(warehouses["demo"]["database"], database)
+    con = duckdb.connect(str(database))
+    try:
+        for column in ("is_archived", "is_deleted"):
+            con.execute(f"alter table marts.sigma_workbook_impressions add column if not exists {column} boolean")
+        con.execute("alter table marts.sigma_element_impressions add column if not exists is_deleted boolean")
+        con.execute("update marts.sigma_workbook_impressions set is_archived = false, is_deleted = false")
+        con.execute("update marts.sigma_element_impressions set is_deleted = false")
+        archived, deleted = (
+            row[0]
+            for row in con.execute(
+                "select workbook_url_id from marts.sigma_workbook_impressions where total_impressions_30d = 0 "
+                "order by last_impression_at nulls first, workbook_url_id limit 2"
+            ).fetchall()
+        )
+        con.execute(
+            "update marts.sigma_workbook_impressions set is_archived = true where workbook_url_id = ?", [archived]
+        )
+        con.execute(
+            "update marts.sigma_workbook_impressions set is_deleted = true where workbook_url_id = ?", [deleted]
+        )
+        names = dict(
+            con.execute("select workbook_url_id, workbook_name from marts.sigma_workbook_impressions").fetchall()
+        )
+    finally:
+        con.close()
+    page = Opened(browser, _page(database, tmp_path / "report.html"))
+    try:
+        assert page.errors == [] and page.blocked == []
+        tags = page.page.eval_on_selector_all(
+            "#table-cleanup-workbooks tbody tr",
+            "rows => rows.map(r => [r.querySelector(\"td[data-col='workbook_name']\").dataset.v,"
+            " Array.from(r.querySelectorAll('.tag')).map(t => t.textContent)])",
+        )
+        assert [names[archived], ["archived"]] in tags
+        assert [names[deleted], ["deleted"]] in tags
+        assert sum(1 for _, t in tags if t) == 2
+        # the elements of a deleted workbook are marked deleted too
+        element_tags = page.page.eval_on_selector_all(
+            "#table-cleanup-elements tbody tr",
+            "rows => rows.map(r => [r.querySelector(\"td[data-col='workbook_name']\").dataset.v,"
+            " Array.from(r.querySelectorAll('.tag.deleted')).length])",
+        )
+        assert all(count == 1 for name, count in element_tags if name == names[deleted])
+        assert all(count == 0 for name, count in element_tags if name != names[deleted])
+    finally:
+        page.close()
