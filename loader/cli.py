@@ -147,8 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("table", "markdown", "json", "csv", "html"),
         default="table",
-        help="output format (default table); html: one self-contained page with charts, "
-        "no network needed to open it",
+        help="output format (default table); html: one self-contained page with charts, no network needed to open it",
     )
     report.add_argument(
         "--out",

@@ -369,3 +369,29 @@ def test_archived_and_deleted_workbooks_are_marked_in_cleanup(warehouses: dict, 
         assert all(count == 0 for name, count in element_tags if name != names[deleted])
     finally:
         page.close()
+
+
+def test_names_from_the_inventory_are_text_not_markup(warehouses: dict, browser: Any, tmp_path: Path) -> None:
+    """Workbook, element and user names come from the inventory and the exports: the page shows
+    them as text, in the tables and in the charts' inlined data."""
+    hostile = "</script><script>window.__injected = 1</script><img src=x onerror='window.__injected = 2'>"
+    database = tmp_path / "hostile.duckdb"
+    shutil.copy(warehouses["demo"]["database"], database)
+    con = duckdb.connect(str(database))
+    try:
+        (workbook,) = con.execute(
+            "select workbook_url_id from marts.sigma_workbook_impressions order by total_impressions_14d desc limit 1"
+        ).fetchone()
+        for mart in ("sigma_workbook_impressions", "sigma_daily_impressions"):
+            con.execute(f"update marts.{mart} set workbook_name = ? where workbook_url_id = ?", [hostile, workbook])
+    finally:
+        con.close()
+    page = Opened(browser, _page(database, tmp_path / "report.html"))
+    try:
+        assert page.errors == [] and page.blocked == []
+        assert page.page.evaluate("window.__injected") is None
+        assert hostile in page.page.inner_text("#table-top-workbooks")
+        names = page.page.evaluate("document.getElementById('chart-top-workbooks').data[0].y")
+        assert hostile in names
+    finally:
+        page.close()
