@@ -72,9 +72,10 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
 
     # Another seed and another day (three days ago): data the page was not tuned on.
     root = tmp_path_factory.mktemp("html_other")
-    facts = write_demo(root / "exports", seed=20261127, now=now - timedelta(days=3))
-    database = _build(root, root / "exports", facts.as_of_date)
-    built["other"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": facts.as_of_date}
+    then = now - timedelta(days=3)
+    write_demo(root / "exports", seed=20261127, now=then)
+    database = _build(root, root / "exports", then.date())  # the demo's events end the day before `now`
+    built["other"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": then.date()}
 
     # One day of history (events on the as-of day only): the daily charts cannot be drawn and say why.
     root = tmp_path_factory.mktemp("html_one_day")
