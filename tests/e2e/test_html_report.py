@@ -90,6 +90,12 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
     )
     database = _build(root, exports, now.date())
     built["one_day"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": now.date()}
+
+    # Nothing exported yet: the marts are built empty.
+    root = tmp_path_factory.mktemp("html_empty")
+    (root / "exports").mkdir()
+    database = _build(root, root / "exports", now.date())
+    built["empty"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": now.date()}
     return built
 
 
@@ -394,5 +400,22 @@ def test_names_from_the_inventory_are_text_not_markup(warehouses: dict, browser:
         assert hostile in page.page.inner_text("#table-top-workbooks")
         names = page.page.evaluate("document.getElementById('chart-top-workbooks').data[0].y")
         assert hostile in names
+    finally:
+        page.close()
+
+
+def test_an_empty_warehouse_says_why_every_part_is_empty(warehouses: dict, browser: Any) -> None:
+    page = Opened(browser, warehouses["empty"]["page"])
+    try:
+        assert page.errors == [] and page.blocked == []
+        assert page.page.get_attribute("body", "data-charts-drawn") == "0"
+        assert page.page.query_selector_all("div.chart") == []
+        for chart in ("daily-impressions", "daily-users"):
+            assert page.page.inner_text(f"#chart-{chart}-empty") == "no impressions loaded yet"
+        assert page.page.inner_text("#table-top-workbooks-empty") == "no workbook impressions in the last 14 days"
+        assert page.page.inner_text("#table-users-active-empty") == "nobody viewed a workbook in the last 30 days"
+        assert page.page.inner_text("#table-users-inactive-empty") == "no user activity loaded yet"
+        assert _value(page, "#kpi-impressions-30d .value") == "0"
+        assert "no export file loaded yet" in page.page.inner_text("#health-newest-file")
     finally:
         page.close()
