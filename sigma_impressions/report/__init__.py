@@ -1,1 +1,12 @@
-"""The report over the marts: sections and their renderers (the HTML page: html.py)."""
+"""`sigma-impressions report`: what an admin acts on, read from the marts.
+
+sections.build_report(database, limit, sections) -> list[Section] is the data (every number a
+marts' contract column); render holds one function per output format (RENDERERS) and
+print_report, which the CLI calls. html.py renders the one-page HTML report (charts, drill-down)
+from its template in templates/.
+"""
+
+from sigma_impressions.report.render import RENDERERS, print_report
+from sigma_impressions.report.sections import FIXES, SECTIONS, ReportError, Section, build_report, trend
+
+__all__ = ["FIXES", "RENDERERS", "SECTIONS", "ReportError", "Section", "build_report", "print_report", "trend"]

@@ -9,18 +9,17 @@ offline and makes no network request. The HTML comes from the Jinja2 template
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import duckdb
 import jinja2
 import plotly.graph_objects as go
 import plotly.offline
+
+from sigma_impressions.report.sections import ReportError, _as_of_date, _connect, _mart_columns, build_report
 
 MARTS = "marts"
 # Rows shown per table; charts show the whole 90 days.
@@ -76,17 +75,9 @@ def _optional(columns: list[str], column: str, alias: str) -> str:
     return f"{alias}.{column}" if column in columns else "null"
 
 
-def as_of_date(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]]) -> date:
-    """The marts' as_of_date: the column when the mart has it, else the date the windows end on
-    (last impression + days since), else today (no impression at all)."""
-    if "as_of_date" in columns.get("sigma_workbook_impressions", []):
-        sql = "select max(as_of_date) as as_of from marts.sigma_workbook_impressions"
-    else:
-        sql = (
-            "select max(cast(last_impression_at as date) + cast(days_since_last_impression as integer)) as as_of "
-            "from marts.sigma_workbook_impressions where days_since_last_impression is not null"
-        )
-    value = _one(con, sql).get("as_of")
+def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
+    """The marts' as_of_date (the report's own reading of it); today when the marts hold no workbook."""
+    value = _as_of_date(con)
     return value if isinstance(value, date) else datetime.now(UTC).date()
 
 
@@ -524,7 +515,7 @@ def read_page(
     """Read everything the page shows from the marts. `sections` are the report's own sections
     (key -> Section) for the tables the page shares with the text report: rejected rows by
     reason, unmatched impressions and files with a problem, each with the fix to make."""
-    as_of = as_of_date(con, columns)
+    as_of = as_of_date(con)
     days_loaded = _days_loaded(con, as_of)
     workbook_columns = columns["sigma_workbook_impressions"]
     headline = _headline(con)
@@ -673,8 +664,6 @@ def render_page(page: Page) -> str:
 
 def html_report(database: str) -> str:
     """The page for the marts in `database`; raises ReportError (one line) when they cannot be read."""
-    from loader.report import ReportError, _connect, _mart_columns, build_report
-
     # The shared sections (this also checks that the marts are built).
     sections = {s.key: s for s in build_report(database, TABLE_ROWS, SHARED_SECTIONS)}
     con = _connect(database)
@@ -684,29 +673,3 @@ def html_report(database: str) -> str:
         raise ReportError(f"cannot read the marts in {database}: {' '.join(str(exc).split())[:200]}") from exc
     finally:
         con.close()
-
-
-def write_html_report(database: str, out: str | None, stream: TextIO) -> int:
-    """Write the page to `out` (replaced whole, never half-written) or to `stream`; return the exit
-    code (0 ok, 1 when the marts cannot be read or the file cannot be written)."""
-    from loader.report import ReportError
-
-    try:
-        text = html_report(database)
-    except ReportError as exc:
-        print(f"sigma-impressions: error: {exc}", file=sys.stderr)
-        return 1
-    if out is None:
-        stream.write(text)
-        return 0
-    target = Path(out)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-    except OSError as exc:
-        print(f"sigma-impressions: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(target.resolve())
-    return 0

@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from loader.cli import main
-from loader.demo import write_demo
+from sigma_impressions.cli import main
+from sigma_impressions.demo import write_demo
 
 REPO = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO / "target" / "html-report"

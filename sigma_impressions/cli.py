@@ -1,4 +1,5 @@
-"""The `sigma-impressions` command line: parses options, calls the loader's functions, prints.
+"""The `sigma-impressions` command line: parses options, calls the functions tests and orchestrators
+call (loader.check, sigma_impressions.pipeline, .report, .demo), prints their results.
 
 Exit codes: 0 success; 1 the run finished but something failed (a file, the listing, dbt, an
 unusable source); 2 invalid options (one line says what to fix); 3 the database is in use or
@@ -12,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from loader import __version__
 from loader.config import (
     DEFAULT_DATABASE,
     DEFAULT_DAYS_BACK,
@@ -22,10 +22,11 @@ from loader.config import (
     LoadConfig,
     build_config,
 )
-from loader.landing import DatabaseError, LoadSummary, scrub
+from loader.landing import DatabaseError, LoadSummary
+from loader.secrets import scrub
 from loader.storage import StorageError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
+from sigma_impressions import __version__
+from sigma_impressions.pipeline import EXIT_DATABASE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunResult, RunSettings
 
 DESCRIPTION = """\
 Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,
@@ -120,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="test the source: list the prefix and map the newest file's headers",
         description="Validate the options, list the prefix, count the files in the window, read "
-        "the newest file's header and show which header feeds each canonical column. "
-        "Exit 0 when the source is usable.",
+        "the newest file's header by the rule `load` uses and show which header feeds each canonical "
+        "column (or why `load` would mark the file failed). Exit 0 when the source is usable.",
     )
     _source_options(check)
 
@@ -129,15 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="load, then dbt build (what an orchestrator calls)",
         description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails.",
+        "Non-zero exit when either step fails. Orchestrators call the same steps in-process: "
+        "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
     _dbt_options(run)
 
     report = commands.add_parser(
         "report",
-        help="print the marts: popular, unused, active users, rejected and unmatched rows",
-        description="Read the marts from the DuckDB file and print them.",
+        help="print the marts: popular, unused, active users, rejected and unmatched rows (or an HTML page)",
+        description="Read the marts from the DuckDB file (read-only) and print them; every number "
+        "is a marts' column (the windows end at the marts' as_of_date). --format html writes one "
+        "self-contained page with charts that opens offline.",
     )
     report.add_argument(
         "--database",
@@ -151,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--out",
-        help="write the report to this file (replaced whole) instead of standard output; prints its path",
+        help="write the report to this file (replaced whole) instead of standard output, then print its path",
     )
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
     report.add_argument(
@@ -218,14 +222,13 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _load(config: LoadConfig) -> LoadSummary | None:
-    from loader.landing import run_load
     from loader.progress import make_progress
+    from sigma_impressions.pipeline import load
 
-    try:
-        with make_progress(sys.stdout, config) as progress:
-            summary = run_load(config, progress=progress)
-    except StorageError as exc:
-        _error(scrub(str(exc), config))
+    with make_progress(sys.stdout, config) as progress:
+        summary, error = load(config, progress=progress)
+    if summary is None:
+        _error(error or "load failed")
         return None
     for line in summary_lines(summary, config):
         print(line)
@@ -244,7 +247,7 @@ def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
         f" rejected_lines={summary.rows_rejected}"
         f" seconds={summary.seconds:.1f}"
     ]
-    lines += [scrub(f"failed {r.uri}: {r.error}", config) for r in summary.results if r.status == "failed"]
+    lines += [scrub(f"failed {r.uri}: {r.error}", config.secrets()) for r in summary.results if r.status == "failed"]
     lines += [f"ignored {uri}: points outside the prefix" for uri in summary.unsafe_entries]
     return lines
 
@@ -256,42 +259,72 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         report = run_check(config)
     except StorageError as exc:
-        _error(scrub(str(exc), config))
+        _error(scrub(str(exc), config.secrets()))
         return EXIT_FAILED
     for line in report.lines():
-        print(scrub(line, config))
+        print(scrub(line, config.secrets()))
     return EXIT_OK if report.usable else EXIT_FAILED
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loader.dbt_runner import DbtOptions, run_dbt_build
+    from loader.progress import make_progress
+    from sigma_impressions.pipeline import run
 
-    config = _config(args)
-    dbt_options = DbtOptions.from_args(args, database=config.database)  # validates before I/O
-    summary = _load(config)
-    if summary is None:
-        _error("load failed: dbt build not started")
-        return EXIT_FAILED
-    ok, message = run_dbt_build(dbt_options)
-    if not ok:
-        _error(message.replace("dbt build: ", "dbt build failed: ", 1))
-        return EXIT_FAILED
-    print(message)
-    if not summary.ok:
-        _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
-        return EXIT_FAILED
-    return EXIT_OK
+    settings = RunSettings.from_options(vars(args))  # validates before I/O
+    printed = 0
+
+    def report_step(step: str, result: RunResult) -> None:
+        nonlocal printed
+        if step == "load":
+            progress.stop()  # the bar ends with the load, before dbt writes to the terminal
+        if step == "load" and result.load is not None:
+            for line in summary_lines(result.load, settings.load):
+                print(line)
+        if step == "dbt" and result.dbt is not None and result.dbt.ok:
+            print(result.dbt.message)
+        for message in result.errors[printed:]:
+            _error(message)
+        printed = len(result.errors)
+
+    with make_progress(sys.stdout, settings.load) as progress:
+        result = run(settings, progress=progress, on_step=report_step)
+    return result.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from loader.report import SECTIONS, print_report
+    import io
 
+    from sigma_impressions.report import SECTIONS, ReportError, print_report
+    from sigma_impressions.report.render import write_report_file
+
+    database = _report_database(args)
     if args.format == "html":
-        from sigma_impressions.report.html import write_html_report
+        from sigma_impressions.report.html import html_report
 
-        return write_html_report(_report_database(args), args.out, sys.stdout)
-    sections = SECTIONS if args.section == "all" else (args.section,)
-    return print_report(_report_database(args), args.format, args.limit, sys.stdout, sections)
+        try:
+            text = html_report(database)
+        except ReportError as exc:
+            _error(str(exc))
+            return EXIT_FAILED
+    else:
+        sections = SECTIONS if args.section == "all" else (args.section,)
+        if args.out is None:
+            return print_report(database, args.format, args.limit, sys.stdout, sections)
+        buffer = io.StringIO()
+        code = print_report(database, args.format, args.limit, buffer, sections)
+        if code:
+            return code
+        text = buffer.getvalue()
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        path = write_report_file(args.out, text)
+    except OSError as exc:
+        _error(f"cannot write {args.out}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK
 
 
 def _report_database(args: Any) -> str:
@@ -303,7 +336,7 @@ def _report_database(args: Any) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from loader.demo import write_demo
+    from sigma_impressions.demo import write_demo
 
     out = Path(args.out).resolve()
     facts = write_demo(out, seed=args.seed)
