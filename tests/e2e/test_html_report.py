@@ -197,6 +197,9 @@ def test_headline_numbers_equal_the_marts(opened: tuple[Opened, dict]) -> None:
         [as_of, as_of],
     )[0]
     (active,) = _marts(built, "select count(*) from marts.sigma_user_activity where impressions_14d > 0")[0]
+    (mart_as_of,) = _marts(built, "select max(as_of_date) from marts.sigma_workbook_impressions")[0]
+    assert mart_as_of == as_of
+    assert f"As of {as_of.isoformat()}" in page.page.inner_text("header")
     assert impressions_30d > 0 and previous > 0 and active > 0
     assert int(_value(page, "#kpi-impressions-30d .value")) == impressions_30d
     change = float(_value(page, "#kpi-impressions-change [data-value]"))
@@ -419,3 +422,16 @@ def test_an_empty_warehouse_says_why_every_part_is_empty(warehouses: dict, brows
         assert "no export file loaded yet" in page.page.inner_text("#health-newest-file")
     finally:
         page.close()
+
+
+def test_report_out_writes_any_format_to_a_file(
+    warehouses: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    database = str(warehouses["demo"]["database"])
+    assert main(["report", "--database", database, "--format", "markdown"]) == 0
+    printed = capsys.readouterr().out
+    out = tmp_path / "reports" / "report.md"
+    assert main(["report", "--database", database, "--format", "markdown", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out.resolve())
+    assert out.read_text(encoding="utf-8") == printed
+    assert [p.name for p in out.parent.iterdir()] == ["report.md"]  # no partial file left behind
