@@ -21,7 +21,6 @@ import plotly.offline
 
 from sigma_impressions.report.sections import ReportError, _as_of_date, _connect, _mart_columns, build_report
 
-MARTS = "marts"
 # Rows shown per table; charts show the whole 90 days.
 TABLE_ROWS = 25
 # Workbooks drawn as their own line in the daily chart, and given a drill-down section.
@@ -30,8 +29,6 @@ DRILL_DOWN_WORKBOOKS = 25
 DAYS = 90
 # Sections of the text report that the page shows as they are.
 SHARED_SECTIONS = ("rejected", "unmatched", "files")
-# Inventory columns that appear in the marts once the Sigma API inventory is synced.
-LIFECYCLE_COLUMNS = ("is_archived", "is_deleted", "workbook_url")
 
 
 @dataclass
@@ -545,7 +542,7 @@ def read_page(
     stale_note = (
         ""
         if headline.get("has_enough_history")
-        else f" (stale needs 30 days of history: {_plural(days_loaded, 'day')} loaded)"
+        else f" (stale is judged once the whole stale window is loaded: {_plural(days_loaded, 'day')} so far)"
     )
     tables = {
         "top_workbooks": _table(top, "no workbook impressions in the last 14 days"),
