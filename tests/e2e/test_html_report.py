@@ -37,7 +37,9 @@ CHARTS = ("daily-impressions", "daily-users", "top-workbooks", "rejected")
 MARKS = "path.js-line, .point path"
 
 
-def _build(root: Path, exports: Path, as_of: date) -> Path:
+def _build(root: Path, exports: Path, as_of: date, no_files: bool = False) -> Path:
+    """`sigma-impressions run` into root/warehouse. With no export file at all the build succeeds
+    but the exports' freshness check fails the run (exit 1): the marts are built, empty."""
     database = root / "warehouse" / "sigma_impressions.duckdb"
     patch = pytest.MonkeyPatch()
     patch.setenv("DBT_TARGET_PATH", str(root / "target"))
@@ -46,7 +48,7 @@ def _build(root: Path, exports: Path, as_of: date) -> Path:
     patch.delenv("SIGMA_IMPRESSIONS_DUCKDB_PATH", raising=False)
     try:
         run = ["run", "--bucket-uri", f"file://{exports}", "--database", str(database), "--days-back", "6"]
-        assert main([*run, "--as-of-date", as_of.isoformat()]) == 0
+        assert main([*run, "--as-of-date", as_of.isoformat()]) == (1 if no_files else 0)
     finally:
         patch.undo()
     return database
@@ -94,7 +96,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
     # Nothing exported yet: the marts are built empty.
     root = tmp_path_factory.mktemp("html_empty")
     (root / "exports").mkdir()
-    database = _build(root, root / "exports", now.date())
+    database = _build(root, root / "exports", now.date(), no_files=True)
     built["empty"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": now.date()}
     return built
 
@@ -147,6 +149,15 @@ def opened(request: pytest.FixtureRequest, warehouses: dict, browser: Any) -> It
     page.page.screenshot(path=str(ARTIFACTS / f"report-{request.param}.png"), full_page=True)
     yield page, built
     page.close()
+
+
+def _copy(database: Path, folder: Path) -> Path:
+    """A copy of a warehouse to change. It keeps its file name: DuckDB names the catalog after the
+    file, and dbt's views in it refer to that catalog."""
+    copy = folder / "copy" / database.name
+    copy.parent.mkdir()
+    shutil.copy(database, copy)
+    return copy
 
 
 def _marts(built: dict, sql: str, params: list | None = None) -> list[tuple]:
@@ -331,8 +342,7 @@ def test_report_html_without_out_writes_the_page_to_standard_output(
 
 def test_archived_and_deleted_workbooks_are_marked_in_cleanup(warehouses: dict, browser: Any, tmp_path: Path) -> None:
     """With the Sigma API inventory the marts carry is_archived / is_deleted: the page marks them."""
-    database = tmp_path / "with_inventory.duckdb"
-    shutil.copy(warehouses["demo"]["database"], database)
+    database = _copy(warehouses["demo"]["database"], tmp_path)
     con = duckdb.connect(str(database))
     try:
         for column in ("is_archived", "is_deleted"):
@@ -385,8 +395,7 @@ def test_names_from_the_inventory_are_text_not_markup(warehouses: dict, browser:
     """Workbook, element and user names come from the inventory and the exports: the page shows
     them as text, in the tables and in the charts' inlined data."""
     hostile = "</script><script>window.__injected = 1</script><img src=x onerror='window.__injected = 2'>"
-    database = tmp_path / "hostile.duckdb"
-    shutil.copy(warehouses["demo"]["database"], database)
+    database = _copy(warehouses["demo"]["database"], tmp_path)
     con = duckdb.connect(str(database))
     try:
         (workbook,) = con.execute(
