@@ -24,13 +24,15 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 ## The main job on the embedded DuckDB: demo export -> inventory sync from a local Sigma API
-## stand-in (127.0.0.1, the demo inventory) -> load -> dbt build -> report. Offline.
+## stand-in (127.0.0.1, the demo inventory) -> load -> dbt build -> publish -> report (and
+## warehouse/report.html). Offline.
 ## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
 	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/python -m sigma_impressions.demo.sigma_api_server -- \
 	  $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
 	$(BIN)/sigma-impressions report
+	$(BIN)/sigma-impressions report --format html --out warehouse/report.html
 
 lint: install
 	$(BIN)/ruff check loader sigma_impressions tests bench

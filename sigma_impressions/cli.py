@@ -217,11 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="print the marts: popular, unused, active users, rejected and unmatched rows",
+        help="print the marts: popular, unused, active users, rejected and unmatched rows (or an HTML page)",
         description="Read the marts from the published snapshot (read-only; what `run` and "
         "`publish` write, so the report works while a run is in progress) and print them; every "
         "number is a marts' column (the windows end at the marts' as_of_date). --database reads "
-        "a working DuckDB file instead (it fails while a load or dbt build holds that file).",
+        "a working DuckDB file instead (it fails while a load or dbt build holds that file). "
+        "--format html writes one self-contained page with charts that opens offline.",
     )
     report.add_argument(
         "--database",
@@ -230,9 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--published-database", help=PUBLISHED_HELP)
     report.add_argument(
         "--format",
-        choices=("table", "markdown", "json", "csv"),
+        choices=("table", "markdown", "json", "csv", "html"),
         default="table",
-        help="output format (default table)",
+        help="output format (default table); html: one self-contained page with charts, no network needed to open it",
+    )
+    report.add_argument(
+        "--out",
+        help="write the report to this file (replaced whole) instead of standard output, then print its path",
     )
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
     report.add_argument(
@@ -429,15 +434,43 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from sigma_impressions.report import SECTIONS, ReportError, print_report
+    import io
 
-    sections = SECTIONS if args.section == "all" else (args.section,)
+    from sigma_impressions.report import SECTIONS, ReportError, print_report
+    from sigma_impressions.report.render import write_report_file
+
     try:
         database = _report_database(args)
     except ReportError as exc:
         _error(str(exc))
         return EXIT_FAILED
-    return print_report(database, args.format, args.limit, sys.stdout, sections)
+    if args.format == "html":
+        from sigma_impressions.report.html import html_report
+
+        try:
+            text = html_report(database)
+        except ReportError as exc:
+            _error(str(exc))
+            return EXIT_FAILED
+    else:
+        sections = SECTIONS if args.section == "all" else (args.section,)
+        if args.out is None:
+            return print_report(database, args.format, args.limit, sys.stdout, sections)
+        buffer = io.StringIO()
+        code = print_report(database, args.format, args.limit, buffer, sections)
+        if code:
+            return code
+        text = buffer.getvalue()
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        path = write_report_file(args.out, text)
+    except OSError as exc:
+        _error(f"cannot write {args.out}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK
 
 
 def _report_database(args: Any) -> str:
