@@ -69,7 +69,7 @@ def test_a_failed_build_publishes_nothing_and_the_snapshot_stays(tmp_path: Path)
     no_project = replace(settings.dbt, project_dir=tmp_path, target_path=tmp_path / "t", log_path=tmp_path / "l")
     steps: list[str] = []
     result = run(replace(settings, dbt=no_project), on_step=lambda step, r: steps.append(step))
-    assert steps == ["load", "dbt"]
+    assert steps == ["load", "dbt", "freshness"]  # no publish step; the exports' age is still told
     assert result.load is not None and result.load.ok
     assert result.dbt is not None and not result.dbt.ok
     assert (result.publish, result.exit_code) == (None, EXIT_FAILED)
