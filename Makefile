@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install run test test-slow test-all lint integration-tests bench docs clean
+.PHONY: install run test test-slow test-all lint integration-tests browser bench docs clean
 
 install: $(STAMP)
 
@@ -49,9 +49,17 @@ integration-tests: install
 	  $(CURDIR)/$(BIN)/dbt seed --quiet && \
 	  $(CURDIR)/$(BIN)/dbt build --quiet
 
+## The HTML report's tests open the page in Debian's chromium (headless, through Playwright).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the HTML report's browser tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## Lint, the package's integration tests, then every test: pure functions, loader against
-## moto_server and the GCS emulator, dbt and the semantic layer (mf), end to end.
-test: lint integration-tests
+## moto_server and the GCS emulator, dbt and the semantic layer (mf), the HTML page in chromium,
+## end to end.
+test: lint integration-tests browser
 	$(BIN)/pytest -q -m "not slow"
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.
