@@ -8,10 +8,21 @@
 {#- Sum as BIGINT, 0 when there are no values, saturating at the BIGINT maximum (a count may
     be as large as the BIGINT maximum itself, so sums of counts could overflow). -#}
 {% macro sigma_sum_bigint(expression) -%}
+    {{ return(adapter.dispatch("sigma_sum_bigint", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{#- Portable: sum in a DECIMAL(38, 0), which holds any sum of BIGINTs this project sees. -#}
+{% macro default__sigma_sum_bigint(expression) -%}
     cast(
         least(coalesce(sum(cast({{ expression }} as decimal(38, 0))), 0), 9223372036854775807)
         as {{ dbt.type_bigint() }}
     )
+{%- endmacro %}
+
+{#- DuckDB: sum() of BIGINT is already a 128-bit HUGEINT (no overflow), without a DECIMAL cast
+    per row (the cast costs about as much as the aggregate itself). -#}
+{% macro duckdb__sigma_sum_bigint(expression) -%}
+    cast(least(coalesce(sum({{ expression }}), 0), 9223372036854775807) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 {#- Sum of `value` over the rows whose day is in the N-day window, as BIGINT (0 when none). -#}
@@ -24,25 +35,55 @@
     cast(count(distinct case when {{ sigma_day_in_window(date_column, days) }} then {{ distinct_column }} end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- Per resource and user, over rollup rows before the window end: impressions in every window,
-    the previous 14 days, the stale window and the `used` window, whether the user viewed it in
-    the 14 and 30 days (for unique users), and the last impression (overall and in the `used`
-    window). Plain sums and maxima: no distinct aggregate, so DuckDB can spill them. -#}
-{% macro sigma_resource_user_aggregates() -%}
-    {%- for days in sigma_windows() %}
-    {{ sigma_window_impressions(days) }} as total_impressions_{{ days }}d,
-    {%- endfor %}
-    {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
-    {{ sigma_window_impressions(var('sigma_stale_after_days', 30)) }} as impressions_stale_window,
-    {{ sigma_window_impressions(sigma_used_window_days()) }} as impressions_used_window,
-    max(case when {{ sigma_day_in_window('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
-    max(case when {{ sigma_day_in_window('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
-    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
-    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
-    max(last_impression_at) as last_impression_at
+{#- True when `date_column` is on or after the first day of the N-day window. The metrics read
+    rows up to as_of_date only, so this one comparison places a row in the window. -#}
+{% macro sigma_day_since(date_column, days) -%}
+    ({{ date_column }} >= {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(days | int) - 1)) }})
 {%- endmacro %}
 
-{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics. -#}
+{#- The earliest day any window of the metrics reaches back to (the windows, the previous 14
+    days, the stale and the `used` windows), as a date literal: rows before it only count for
+    last_impression_at. -#}
+{% macro sigma_metrics_first_day() -%}
+    {%- set reach = sigma_windows() + [28, var('sigma_stale_after_days', 30) | int, sigma_used_window_days()] -%}
+    {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(reach | max) - 1)) }}
+{%- endmacro %}
+
+{#- Per resource and user, over rollup rows from sigma_metrics_first_day() to as_of_date:
+    impressions in every window, the previous 14 days, the stale window and the `used` window,
+    whether the user viewed it in the 14 and 30 days (for unique users), and the last
+    impression in the `used` window. Plain sums and maxima (no distinct aggregate, so DuckDB
+    can spill them); each window is one comparison on the day. -#}
+{% macro sigma_resource_user_aggregates() -%}
+    {%- for days in sigma_windows() %}
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', days) ~ " then impressions else 0 end") }} as total_impressions_{{ days }}d,
+    {%- endfor %}
+    {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', var('sigma_stale_after_days', 30)) ~ " then impressions else 0 end") }} as impressions_stale_window,
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', sigma_used_window_days()) ~ " then impressions else 0 end") }} as impressions_used_window,
+    max(case when {{ sigma_day_since('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
+    max(case when {{ sigma_day_since('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
+    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
+    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at
+{%- endmacro %}
+
+{#- The same aggregates, rolled up from rows of sigma_resource_user_aggregates (a workbook's
+    user from that user's rows of the workbook's elements). -#}
+{% macro sigma_resource_user_rollup() -%}
+    {%- for days in sigma_windows() %}
+    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
+    {%- endfor %}
+    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
+    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
+    {{ sigma_sum_bigint('impressions_used_window') }} as impressions_used_window,
+    max(viewed_14d) as viewed_14d,
+    max(viewed_30d) as viewed_30d,
+    max(viewed_used_window) as viewed_used_window,
+    max(last_impression_used_window_at) as last_impression_used_window_at
+{%- endmacro %}
+
+{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics (all but
+    last_impression_at, which reads the whole history) and the `used` list, in one pass. -#}
 {% macro sigma_resource_aggregates() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
@@ -51,7 +92,7 @@
     cast(sum(viewed_30d) as {{ dbt.type_bigint() }}) as unique_users_30d,
     {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
     {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
-    max(last_impression_at) as last_impression_at
+    {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at', 'viewed_used_window = 1') }} as used
 {%- endmacro %}
 
 {#- Zero-filled metric columns after a left join of `metrics` onto the inventory. -#}
