@@ -1,6 +1,7 @@
 -- The daily rollup holds exactly fct's events summed per UTC day, workbook, element and user
 -- (impressions, first and last time), compared both ways. Checks the days recomputed in the
--- last vars.sigma_data_test_days days (every day when it is null), so each day is checked
+-- data-test scope (since the last build whose data tests all passed; every day when it is
+-- whole tables: macros/sigma_test_scope.sql), so each day is checked
 -- whenever it changes and the daily cost follows the new data.
 with
 
