@@ -41,58 +41,57 @@
     ({{ date_column }} >= {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(days | int) - 1)) }})
 {%- endmacro %}
 
-{#- The earliest day any window of the metrics reaches back to (the windows, the previous 14
-    days, the stale and the `used` windows), as a date literal: rows before it only count for
-    last_impression_at. -#}
-{% macro sigma_metrics_first_day() -%}
-    {%- set reach = sigma_windows() + [28, var('sigma_stale_after_days', 30) | int, sigma_used_window_days()] -%}
+{#- The first day of the longest window that needs users (unique users over 14 and 30 days,
+    the `used` window), as a date literal: older rows count for no user metric. -#}
+{% macro sigma_user_metrics_first_day() -%}
+    {%- set reach = [14, 30, sigma_used_window_days()] -%}
     {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(reach | max) - 1)) }}
 {%- endmacro %}
 
-{#- Per resource and user, over rollup rows from sigma_metrics_first_day() to as_of_date:
-    impressions in every window, the previous 14 days, the stale window and the `used` window,
-    whether the user viewed it in the 14 and 30 days (for unique users), and the last
-    impression in the `used` window. Plain sums and maxima (no distinct aggregate, so DuckDB
-    can spill them); each window is one comparison on the day. -#}
-{% macro sigma_resource_user_aggregates() -%}
+{#- Per resource, over rollup rows up to as_of_date: impressions in every window, the previous
+    14 days and the stale window (conditional sums: each window is one comparison on the day),
+    and the last impression. Plain sums and maxima, so they roll up (element -> workbook) with
+    sigma_resource_window_rollup. -#}
+{% macro sigma_resource_window_aggregates() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', days) ~ " then impressions else 0 end") }} as total_impressions_{{ days }}d,
     {%- endfor %}
     {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
     {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', var('sigma_stale_after_days', 30)) ~ " then impressions else 0 end") }} as impressions_stale_window,
+    max(last_impression_at) as last_impression_at
+{%- endmacro %}
+
+{% macro sigma_resource_window_rollup() -%}
+    {%- for days in sigma_windows() %}
+    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
+    {%- endfor %}
+    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
+    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
+    max(last_impression_at) as last_impression_at
+{%- endmacro %}
+
+{#- Per resource and user, over rollup rows from sigma_user_metrics_first_day() to as_of_date:
+    impressions and the last impression in the `used` window, and the user's last day (the
+    unique-user windows compare it). -#}
+{% macro sigma_resource_user_aggregates() -%}
     {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', sigma_used_window_days()) ~ " then impressions else 0 end") }} as impressions_used_window,
-    max(case when {{ sigma_day_since('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
-    max(case when {{ sigma_day_since('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
-    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
-    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at
+    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
+    max(impression_date) as last_impression_date
 {%- endmacro %}
 
-{#- The same aggregates, rolled up from rows of sigma_resource_user_aggregates (a workbook's
-    user from that user's rows of the workbook's elements). -#}
+{#- The same, rolled up (a workbook's user from that user's rows of the workbook's elements). -#}
 {% macro sigma_resource_user_rollup() -%}
-    {%- for days in sigma_windows() %}
-    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
-    {%- endfor %}
-    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
-    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
     {{ sigma_sum_bigint('impressions_used_window') }} as impressions_used_window,
-    max(viewed_14d) as viewed_14d,
-    max(viewed_30d) as viewed_30d,
-    max(viewed_used_window) as viewed_used_window,
-    max(last_impression_used_window_at) as last_impression_used_window_at
+    max(last_impression_used_window_at) as last_impression_used_window_at,
+    max(last_impression_date) as last_impression_date
 {%- endmacro %}
 
-{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics (all but
-    last_impression_at, which reads the whole history) and the `used` list, in one pass. -#}
-{% macro sigma_resource_aggregates() -%}
-    {%- for days in sigma_windows() %}
-    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
-    {%- endfor %}
-    cast(sum(viewed_14d) as {{ dbt.type_bigint() }}) as unique_users_14d,
-    cast(sum(viewed_30d) as {{ dbt.type_bigint() }}) as unique_users_30d,
-    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
-    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
-    {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at', 'viewed_used_window = 1') }} as used
+{#- Per resource, over the rows of sigma_resource_user_aggregates: unique users and the `used`
+    list, in one pass. -#}
+{% macro sigma_resource_user_metrics() -%}
+    cast(sum(case when {{ sigma_day_since('last_impression_date', 14) }} then 1 else 0 end) as {{ dbt.type_bigint() }}) as unique_users_14d,
+    cast(sum(case when {{ sigma_day_since('last_impression_date', 30) }} then 1 else 0 end) as {{ dbt.type_bigint() }}) as unique_users_30d,
+    {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at', sigma_day_since('last_impression_date', sigma_used_window_days())) }} as used
 {%- endmacro %}
 
 {#- Zero-filled metric columns after a left join of `metrics` onto the inventory. -#}
