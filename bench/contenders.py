@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,10 +33,15 @@ DESCRIPTIONS = {
     "load_patched": "the same load, with the loader imported from --loader-pythonpath (a proposed patch)",
     "noop_first": "load of 500 files into a fresh database (the first load of the no-op pair)",
     "noop_rerun": "load again with every one of the 500 files already landed",
-    "dbt_full": "dbt build from scratch on 90 days of landed history",
+    "dbt_full": "dbt build from scratch on 90 days of landed history, as the daily run builds (no unit tests), "
+    "shipped profile",
+    "dbt_full_nodes": "the same full build: sum of dbt's per-node execution times (models and data tests, "
+    "run_results.json), the figure compared with mart_sql",
+    "dbt_full_1gb": "the same full build with SIGMA_IMPRESSIONS_DUCKDB_MEMORY_LIMIT=1GB (run at the largest dbt size "
+    "when the shipped profile's limit is not 1GB already)",
     "load_one_day": "load of one more daily file on top of the history",
     "dbt_incremental": "dbt build after that one new daily file (incremental)",
-    "mart_sql": "hand-written single query equivalent of marts.sigma_workbook_impressions",
+    "mart_sql": "hand-written SQL of all the marts (bench/marts_reference.sql) straight from the landed rows",
 }
 PYTHON_NEEDS = {"dlt": "dlt", "pandas": "pandas"}
 
@@ -134,6 +140,7 @@ def ingest_command(env: Env, contender: str, files_dir: Path, database: Path, sc
 
 
 def dbt_command(env: Env, work: Path, database: Path, as_of_date: str, verb: str = "build") -> list[str]:
+    """dbt on the bench's database; `build` as the daily run does it (unit tests belong in make test)."""
     variables = {
         "as_of_date": as_of_date,
         "sigma_workbooks_relation": "bench_inventory.workbooks",
@@ -152,11 +159,20 @@ def dbt_command(env: Env, work: Path, database: Path, as_of_date: str, verb: str
         str(work / "dbt_logs"),
         "--vars",
         json.dumps(variables),
+        *(["--exclude-resource-type", "unit_test"] if verb == "build" else []),
     ]
 
 
-def dbt_env(env: Env, database: Path) -> dict[str, str]:
-    return {**env.base_env(), "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(database)}
+def dbt_env(env: Env, database: Path, memory_limit: str | None = None) -> dict[str, str]:
+    extra = {"SIGMA_IMPRESSIONS_DUCKDB_MEMORY_LIMIT": memory_limit} if memory_limit else {}
+    return {**env.base_env(), "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(database), **extra}
+
+
+def shipped_memory_limit() -> str | None:
+    """DuckDB's memory_limit in the shipped profiles.yml (its env var's default), e.g. '1GB'."""
+    text = (PROJECT_DIR / "profiles.yml").read_text()
+    found = re.search(r"env_var\('SIGMA_IMPRESSIONS_DUCKDB_MEMORY_LIMIT',\s*'([^']+)'\)", text)
+    return found.group(1) if found else None
 
 
 def sql_command(env: Env, database: Path, sql_file: Path) -> list[str]:

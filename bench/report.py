@@ -21,6 +21,8 @@ ORDER = (
     "dbt_full",
     "load_one_day",
     "dbt_incremental",
+    "dbt_full_nodes",
+    "dbt_full_1gb",
     "mart_sql",
 )
 PLOTTED = ("floor", "floor_fixed", "load", "load_patched", "dlt", "pandas", "dbt_full", "dbt_incremental", "mart_sql")
@@ -105,6 +107,33 @@ def verdicts(data: dict, load: str = "load") -> list[Verdict]:
         inc, full = _median(data, at_dbt, "dbt_incremental") or 0, _median(data, at_dbt, "dbt_full") or 0
         text = f"{share:.0%}{cpu_text}: {inc:.0f} s vs {full:.0f} s at {at_dbt:,} rows"
         out.append(Verdict(target, text, share <= 0.25))
+    else:
+        out.append(Verdict(target, "-" if load == "load" else "not a loader target", None))
+
+    target = "full dbt build node time <= 3x the hand-written SQL of all the marts"
+    node_sizes = [s for s in _sizes_with(data, "dbt_full_nodes") if _median(data, s, "mart_sql")]
+    if node_sizes and load == "load":
+        at_nodes = rows if rows in node_sizes else max(node_sizes)
+        nodes, mart = _median(data, at_nodes, "dbt_full_nodes") or 0, _median(data, at_nodes, "mart_sql") or 0
+        ratio = nodes / mart if mart else 0.0
+        text = f"{ratio:.1f}x: {nodes:.0f} s of dbt node time vs {mart:.1f} s at {at_nodes:,} rows"
+        out.append(Verdict(target, text, ratio <= 3))
+    else:
+        out.append(Verdict(target, "-" if load == "load" else "not a loader target", None))
+
+    full_sizes = _sizes_with(data, "dbt_full")
+    target = "dbt build peak RSS <= 2 GiB at 10M rows (shipped profile), no out-of-memory with memory_limit=1GB"
+    if full_sizes and load == "load":
+        largest = max(full_sizes)
+        full_rss = _median(data, largest, "dbt_full", "peak_rss_bytes") or 0
+        limited = "dbt_full_1gb" if _median(data, largest, "dbt_full_1gb") else "dbt_full"
+        note = "" if largest >= 10_000_000 else " (10M not measured)"
+        ok = full_rss <= 2 * GIB if largest >= 10_000_000 else None
+        text = (
+            f"{full_rss / MIB:.0f} MiB at {largest:,} rows{note}; memory_limit=1GB build completed"
+            f" ({'its own run' if limited == 'dbt_full_1gb' else 'the shipped profile sets 1GB'})"
+        )
+        out.append(Verdict(target, text, ok))
     else:
         out.append(Verdict(target, "-" if load == "load" else "not a loader target", None))
 

@@ -8,10 +8,21 @@
 {#- Sum as BIGINT, 0 when there are no values, saturating at the BIGINT maximum (a count may
     be as large as the BIGINT maximum itself, so sums of counts could overflow). -#}
 {% macro sigma_sum_bigint(expression) -%}
+    {{ return(adapter.dispatch("sigma_sum_bigint", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{#- Portable: sum in a DECIMAL(38, 0), which holds any sum of BIGINTs this project sees. -#}
+{% macro default__sigma_sum_bigint(expression) -%}
     cast(
         least(coalesce(sum(cast({{ expression }} as decimal(38, 0))), 0), 9223372036854775807)
         as {{ dbt.type_bigint() }}
     )
+{%- endmacro %}
+
+{#- DuckDB: sum() of BIGINT is already a 128-bit HUGEINT (no overflow), without a DECIMAL cast
+    per row (the cast costs about as much as the aggregate itself). -#}
+{% macro duckdb__sigma_sum_bigint(expression) -%}
+    cast(least(coalesce(sum({{ expression }}), 0), 9223372036854775807) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 {#- Sum of `value` over the rows whose day is in the N-day window, as BIGINT (0 when none). -#}
@@ -24,34 +35,63 @@
     cast(count(distinct case when {{ sigma_day_in_window(date_column, days) }} then {{ distinct_column }} end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- Per resource and user, over rollup rows before the window end: impressions in every window,
-    the previous 14 days, the stale window and the `used` window, whether the user viewed it in
-    the 14 and 30 days (for unique users), and the last impression (overall and in the `used`
-    window). Plain sums and maxima: no distinct aggregate, so DuckDB can spill them. -#}
-{% macro sigma_resource_user_aggregates() -%}
+{#- True when `date_column` is on or after the first day of the N-day window. The metrics read
+    rows up to as_of_date only, so this one comparison places a row in the window. -#}
+{% macro sigma_day_since(date_column, days) -%}
+    ({{ date_column }} >= {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(days | int) - 1)) }})
+{%- endmacro %}
+
+{#- The first day of the longest window that needs users (unique users over 14 and 30 days,
+    the `used` window), as a date literal: older rows count for no user metric. -#}
+{% macro sigma_user_metrics_first_day() -%}
+    {%- set reach = [14, 30, sigma_used_window_days()] -%}
+    {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(reach | max) - 1)) }}
+{%- endmacro %}
+
+{#- Per resource, over rollup rows up to as_of_date: impressions in every window, the previous
+    14 days and the stale window (conditional sums: each window is one comparison on the day),
+    and the last impression. Plain sums and maxima, so they roll up (element -> workbook) with
+    sigma_resource_window_rollup. -#}
+{% macro sigma_resource_window_aggregates() -%}
     {%- for days in sigma_windows() %}
-    {{ sigma_window_impressions(days) }} as total_impressions_{{ days }}d,
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', days) ~ " then impressions else 0 end") }} as total_impressions_{{ days }}d,
     {%- endfor %}
     {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
-    {{ sigma_window_impressions(var('sigma_stale_after_days', 30)) }} as impressions_stale_window,
-    {{ sigma_window_impressions(sigma_used_window_days()) }} as impressions_used_window,
-    max(case when {{ sigma_day_in_window('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
-    max(case when {{ sigma_day_in_window('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
-    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
-    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', var('sigma_stale_after_days', 30)) ~ " then impressions else 0 end") }} as impressions_stale_window,
     max(last_impression_at) as last_impression_at
 {%- endmacro %}
 
-{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics. -#}
-{% macro sigma_resource_aggregates() -%}
+{% macro sigma_resource_window_rollup() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
     {%- endfor %}
-    cast(sum(viewed_14d) as {{ dbt.type_bigint() }}) as unique_users_14d,
-    cast(sum(viewed_30d) as {{ dbt.type_bigint() }}) as unique_users_30d,
     {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
     {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
     max(last_impression_at) as last_impression_at
+{%- endmacro %}
+
+{#- Per resource and user, over rollup rows from sigma_user_metrics_first_day() to as_of_date:
+    impressions and the last impression in the `used` window, and the user's last day (the
+    unique-user windows compare it). -#}
+{% macro sigma_resource_user_aggregates() -%}
+    {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', sigma_used_window_days()) ~ " then impressions else 0 end") }} as impressions_used_window,
+    max(case when {{ sigma_day_since('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
+    max(impression_date) as last_impression_date
+{%- endmacro %}
+
+{#- The same, rolled up (a workbook's user from that user's rows of the workbook's elements). -#}
+{% macro sigma_resource_user_rollup() -%}
+    {{ sigma_sum_bigint('impressions_used_window') }} as impressions_used_window,
+    max(last_impression_used_window_at) as last_impression_used_window_at,
+    max(last_impression_date) as last_impression_date
+{%- endmacro %}
+
+{#- Per resource, over the rows of sigma_resource_user_aggregates: unique users and the `used`
+    list, in one pass. -#}
+{% macro sigma_resource_user_metrics() -%}
+    cast(sum(case when {{ sigma_day_since('last_impression_date', 14) }} then 1 else 0 end) as {{ dbt.type_bigint() }}) as unique_users_14d,
+    cast(sum(case when {{ sigma_day_since('last_impression_date', 30) }} then 1 else 0 end) as {{ dbt.type_bigint() }}) as unique_users_30d,
+    {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at', sigma_day_since('last_impression_date', sigma_used_window_days())) }} as used
 {%- endmacro %}
 
 {#- Zero-filled metric columns after a left join of `metrics` onto the inventory. -#}

@@ -18,11 +18,12 @@
     struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
 {%- endmacro %}
 
-{% macro sigma_used_list(user_email, impressions, last_impression_at) -%}
-    {{ return(adapter.dispatch("sigma_used_list", "sigma_impressions")(user_email, impressions, last_impression_at)) }}
+{#- The list over the rows where `condition` holds (all rows when none); NULL when there is none. -#}
+{% macro sigma_used_list(user_email, impressions, last_impression_at, condition=none) -%}
+    {{ return(adapter.dispatch("sigma_used_list", "sigma_impressions")(user_email, impressions, last_impression_at, condition)) }}
 {%- endmacro %}
 
-{% macro default__sigma_used_list(user_email, impressions, last_impression_at) -%}
+{% macro default__sigma_used_list(user_email, impressions, last_impression_at, condition=none) -%}
     {{ exceptions.raise_compiler_error(
         "sigma_used_list: no portable SQL for a list of structs; add " ~ adapter.type() ~ "__sigma_used_list") }}
 {%- endmacro %}
@@ -30,7 +31,7 @@
 {#- DuckDB: an unordered list sorted afterwards (by -impressions, then user_email), not
     array_agg(... order by ...): an ordered aggregate buffers every input row and cannot spill,
     which runs out of memory under memory_limit on a large history. -#}
-{% macro duckdb__sigma_used_list(user_email, impressions, last_impression_at) -%}
+{% macro duckdb__sigma_used_list(user_email, impressions, last_impression_at, condition=none) -%}
     list_transform(
         list_sort(
             list(
@@ -40,7 +41,7 @@
                     impressions := {{ impressions }},
                     last_impression_at := {{ last_impression_at }}
                 )
-            )
+            ){{ " filter (where " ~ condition ~ ")" if condition }}
         ),
         used_entry -> struct_pack(
             user_email := used_entry.user_email,

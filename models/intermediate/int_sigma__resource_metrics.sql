@@ -5,24 +5,35 @@ with
 resolved_days as (
 
     select * from {{ ref('int_sigma__impressions_daily_resolved') }}
-    where {{ sigma_day_before_window_end('impression_date') }}
+    where
+        is_known_workbook
+        and {{ sigma_day_before_window_end('impression_date') }}
 
 ),
 
-resource_days as (
+element_windows as (
 
-    -- Every rollup row counts for its workbook (known workbook, element known or not) and,
-    -- when the element is known, for its element.
+    -- One pass over the rollup per workbook and element (element NULL or unknown included):
+    -- every window is a conditional sum; few groups, so the aggregate is cheap.
+    select
+        workbook_url_id,
+        element_id,
+        is_known_element,
+        {{ sigma_resource_window_aggregates() }}
+    from resolved_days
+    group by workbook_url_id, element_id, is_known_element
+
+),
+
+resource_windows as (
+
     select
         'sigma_workbook' as resource_type,
         workbook_url_id,
         cast(null as {{ dbt.type_string() }}) as element_id,
-        impression_date,
-        user_email,
-        impressions,
-        last_impression_at
-    from resolved_days
-    where is_known_workbook
+        {{ sigma_resource_window_rollup() }}
+    from element_windows
+    group by workbook_url_id
 
     union all
 
@@ -30,64 +41,94 @@ resource_days as (
         'sigma_workbook_element' as resource_type,
         workbook_url_id,
         element_id,
-        impression_date,
-        user_email,
-        impressions,
+        {%- for days in sigma_windows() %}
+        total_impressions_{{ days }}d,
+        {%- endfor %}
+        impressions_previous_14d,
+        impressions_stale_window,
         last_impression_at
-    from resolved_days
+    from element_windows
     where is_known_element
+
+),
+
+element_users as (
+
+    -- Per workbook, element and user, only the days of the windows that count users.
+    select
+        workbook_url_id,
+        element_id,
+        is_known_element,
+        user_email,
+        {{ sigma_resource_user_aggregates() }}
+    from resolved_days
+    where impression_date >= {{ sigma_user_metrics_first_day() }}
+    group by workbook_url_id, element_id, is_known_element, user_email
 
 ),
 
 resource_users as (
 
+    -- A workbook's user: that user's rows of the workbook (element known or not).
     select
-        resource_type,
+        'sigma_workbook' as resource_type,
+        workbook_url_id,
+        cast(null as {{ dbt.type_string() }}) as element_id,
+        user_email,
+        {{ sigma_resource_user_rollup() }}
+    from element_users
+    group by workbook_url_id, user_email
+
+    union all
+
+    -- An element's user: the rows of a known element as they are.
+    select
+        'sigma_workbook_element' as resource_type,
         workbook_url_id,
         element_id,
         user_email,
-        {{ sigma_resource_user_aggregates() }}
-    from resource_days
-    group by resource_type, workbook_url_id, element_id, user_email
+        impressions_used_window,
+        last_impression_used_window_at,
+        last_impression_date
+    from element_users
+    where is_known_element
 
 ),
 
-resource_metrics as (
+user_metrics as (
 
     select
         resource_type,
         workbook_url_id,
         element_id,
-        {{ sigma_resource_aggregates() }}
+        {{ sigma_resource_user_metrics() }}
     from resource_users
-    group by resource_type, workbook_url_id, element_id
-
-),
-
-used_lists as (
-
-    select
-        resource_type,
-        workbook_url_id,
-        element_id,
-        {{ sigma_used_list('user_email', 'impressions_used_window', 'last_impression_used_window_at') }} as used
-    from resource_users
-    where viewed_used_window = 1
     group by resource_type, workbook_url_id, element_id
 
 ),
 
 final as (
 
+    -- Every resource with an impression up to as_of_date; zeros where no user counts.
     select
-        resource_metrics.*,
-        coalesce(used_lists.used, {{ sigma_empty_used_list() }}) as used
-    from resource_metrics
-    left join used_lists
+        resource_windows.resource_type,
+        resource_windows.workbook_url_id,
+        resource_windows.element_id,
+        {%- for days in sigma_windows() %}
+        resource_windows.total_impressions_{{ days }}d,
+        {%- endfor %}
+        coalesce(user_metrics.unique_users_14d, 0) as unique_users_14d,
+        coalesce(user_metrics.unique_users_30d, 0) as unique_users_30d,
+        resource_windows.impressions_previous_14d,
+        resource_windows.impressions_stale_window,
+        resource_windows.last_impression_at,
+        coalesce(user_metrics.used, {{ sigma_empty_used_list() }}) as used
+    from resource_windows
+    left join user_metrics
         on
-            resource_metrics.resource_type = used_lists.resource_type
-            and resource_metrics.workbook_url_id = used_lists.workbook_url_id
-            and resource_metrics.element_id is not distinct from used_lists.element_id
+            resource_windows.resource_type = user_metrics.resource_type
+            and resource_windows.workbook_url_id = user_metrics.workbook_url_id
+            and resource_windows.element_id is not distinct from user_metrics.element_id
 
 )
 

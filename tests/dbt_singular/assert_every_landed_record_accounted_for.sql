@@ -1,6 +1,6 @@
 -- Every landed row is either valid or in sigma_rejected_impressions (once), and every line
--- the loader rejected is there as malformed_line. Counts the files landed in the last
--- vars.sigma_data_test_days days (all when it is null).
+-- the loader rejected is there as malformed_line. Counts the files landed in the
+-- data-test scope (since the last build whose data tests all passed; all when whole tables).
 with
 
 invalid_rows as (

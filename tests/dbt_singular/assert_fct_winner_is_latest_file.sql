@@ -1,7 +1,7 @@
 -- Deduplication: no file holding a valid row with an event's key is later (last_modified,
 -- then file_uri) than the event's winning file, and the winner holds the key. Checks the
--- events recomputed and the file rows landed in the last vars.sigma_data_test_days days
--- (everything when it is null): each event is checked whenever it is recomputed.
+-- events recomputed and the file rows landed in the data-test scope (since the last build
+-- whose data tests all passed; everything when it is whole tables): each event is checked whenever it is recomputed.
 with
 
 impressions as (

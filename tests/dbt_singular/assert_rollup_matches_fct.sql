@@ -1,6 +1,7 @@
 -- The daily rollup holds exactly fct's events summed per UTC day, workbook, element and user
 -- (impressions, first and last time), compared both ways. Checks the days recomputed in the
--- last vars.sigma_data_test_days days (every day when it is null), so each day is checked
+-- data-test scope (since the last build whose data tests all passed; every day when it is
+-- whole tables: macros/sigma_test_scope.sql), so each day is checked
 -- whenever it changes and the daily cost follows the new data.
 with
 
@@ -56,34 +57,49 @@ actual as (
 
 ),
 
-missing_from_rollup as (
+compared as (
 
-    select * from expected
-    except
-    select * from actual
-
-),
-
-not_in_fct as (
-
-    select * from actual
-    except
-    select * from expected
+    -- Both sides counted per row in one aggregate (it spills under memory_limit, where a set
+    -- difference of two large inputs does not): a row held more often by one side is a problem.
+    select
+        impression_date,
+        workbook_url_id,
+        element_id,
+        user_email,
+        impressions,
+        first_impression_at,
+        last_impression_at,
+        sum(in_expected) as in_expected,
+        sum(in_actual) as in_actual
+    from (
+        select
+            *,
+            1 as in_expected,
+            0 as in_actual
+        from expected
+        union all
+        select
+            *,
+            0 as in_expected,
+            1 as in_actual
+        from actual
+    ) as both_sides
+    group by
+        impression_date,
+        workbook_url_id,
+        element_id,
+        user_email,
+        impressions,
+        first_impression_at,
+        last_impression_at
 
 )
 
 select
-    'missing from the rollup' as problem,
-    missing_from_rollup.impression_date,
-    missing_from_rollup.workbook_url_id,
-    missing_from_rollup.element_id,
-    missing_from_rollup.user_email
-from missing_from_rollup
-union all
-select
-    'not in fct' as problem,
-    not_in_fct.impression_date,
-    not_in_fct.workbook_url_id,
-    not_in_fct.element_id,
-    not_in_fct.user_email
-from not_in_fct
+    impression_date,
+    workbook_url_id,
+    element_id,
+    user_email,
+    case when in_expected > in_actual then 'missing from the rollup' else 'not in fct' end as problem
+from compared
+where in_expected <> in_actual

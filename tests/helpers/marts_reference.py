@@ -53,7 +53,8 @@ def reference_sql(
     elements: str = "inventory.sigma_workbook_elements",
 ) -> str:
     """The reference script with its placeholders filled."""
-    text = REFERENCE_SQL.read_text()
+    # Comment lines name the placeholders: drop them, so a multi-line value cannot end up there.
+    text = "\n".join(line for line in REFERENCE_SQL.read_text().splitlines() if not line.lstrip().startswith("--"))
     for name, value in {
         "parsed_rows": parsed_rows,
         "raw_schema": raw_schema,
