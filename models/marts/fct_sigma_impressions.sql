@@ -1,11 +1,11 @@
 {{
     config(
-        materialized='incremental',
+        materialized=sigma_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='impression_id',
         on_schema_change='append_new_columns',
         post_hook=[
-            "delete from {{ this }} where _parse_signature <> '{{ sigma_parse_signature() }}' or not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at)",
+            "{% if model.config.materialized == 'incremental' %}delete from {{ this }} where _parse_signature <> '{{ sigma_parse_signature() }}' or not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at){% endif %}",
         ],
     )
 }}

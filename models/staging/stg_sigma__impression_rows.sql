@@ -1,11 +1,11 @@
 {{
     config(
-        materialized='incremental',
+        materialized=sigma_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='_file_uri',
         on_schema_change='append_new_columns',
         post_hook=[
-            "delete from {{ this }} where not exists (select 1 from {{ source('sigma_raw', 'impression_rows') }} as landed_rows where landed_rows._file_uri = {{ this.identifier }}._file_uri and landed_rows._loaded_at = {{ this.identifier }}._loaded_at)",
+            "{% if model.config.materialized == 'incremental' %}delete from {{ this }} where not exists (select 1 from {{ source('sigma_raw', 'impression_rows') }} as landed_rows where landed_rows._file_uri = {{ this.identifier }}._file_uri and landed_rows._loaded_at = {{ this.identifier }}._loaded_at){% endif %}",
         ],
     )
 }}
