@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install run test test-slow test-all lint bench docs clean
+.PHONY: install install-spark run test test-slow test-spark test-all lint bench bench-spark docs clean
 
 install: $(STAMP)
 
@@ -37,14 +37,26 @@ lint: install
 
 ## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.
 test: lint
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not spark"
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.
 test-slow: install
 	$(BIN)/pytest -q -m slow
 
+## dbt's Spark adapter and a local Spark (Java 17), once: pyspark is a large download.
+install-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(STAMP)
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[spark]'
+	touch $(VENV)/.installed-spark
+
+## The same marts on Spark: exports -> file:// Parquet lake -> dbt build --target spark, every mart
+## equal to DuckDB's (about 8 minutes on 2 cores, offline after install-spark).
+test-spark: install-spark
+	$(BIN)/pytest -q -m spark
+
 ## Everything: what CI runs.
-test-all: test test-slow
+test-all: test test-slow test-spark
 
 ## The benchmark (not part of make test; about 2 h on 2 cores): docs/benchmarks.md and .png.
 bench: install

@@ -47,8 +47,8 @@ from loader.landing import (
     Progress,
     _batches,
     _drop_temp_tables,
-    _Parsed,
     _parse_file,
+    _Parsed,
     _scrub,
     _Silent,
 )
@@ -148,6 +148,21 @@ def current_entries(manifest: pa.Table) -> dict[str, dict]:
     for row in manifest.to_pylist():  # commit order: later rows replace earlier ones
         latest[row["file_uri"]] = row
     return latest
+
+
+def read_committed(lake: Lake, table: str = ROWS_DIR) -> pa.Table:
+    """What a reader sees of `impression_rows` or `rejected_lines`: the data objects the current
+    manifest rows name, and no other, with their schemas merged (a column missing from a file is
+    NULL). An empty table when nothing is committed."""
+    column = "rows_file" if table == ROWS_DIR else "rejects_file"
+    parts = []
+    for row in current_entries(read_manifest(lake)).values():
+        if row["status"] == "loaded" and row[column]:
+            with lake.fs.open(lake.path(row[column]), "rb") as handle:
+                parts.append(pq.read_table(handle))
+    if not parts:
+        return pa.table({"_file_uri": pa.array([], pa.string())})
+    return pa.concat_tables(parts, promote_options="default")
 
 
 def run_lake_load(
@@ -284,7 +299,7 @@ def _write_data(
             f"cast($at as timestamp) as _loaded_at, $name as _integration_name "
             f"from {quote_ident(parsed.landing)} order by rowid",
             params,
-        ).fetch_record_batch(_READ_BATCH)
+        ).to_arrow_reader(_READ_BATCH)
         rows_file = f"{ROWS_DIR}/{version}.parquet"
         _write_object(lake, rows_file, reader)
     if parsed.file.rows_rejected:
@@ -292,7 +307,7 @@ def _write_data(
             f"select $uri as _file_uri, line_number, error, raw_text, cast($at as timestamp) as _loaded_at, "
             f"$name as _integration_name from {quote_ident(parsed.rejects)} order by line_number",
             params,
-        ).fetch_record_batch(_READ_BATCH)
+        ).to_arrow_reader(_READ_BATCH)
         rejects_file = f"{REJECTS_DIR}/{version}.parquet"
         _write_object(lake, rejects_file, reader)
     return rows_file, rejects_file
