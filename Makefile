@@ -65,6 +65,11 @@ bench: install
 	.bench/peers/bin/pip install --quiet -r requirements/bench-peers.txt
 	$(BIN)/python bench/run_bench.py --rows $(BENCH_ROWS)
 
+## Spark local vs DuckDB building the same marts from the same Parquet lake (docs/benchmarks.md).
+SPARK_BENCH_ROWS ?= 1000000,5000000
+bench-spark: install-spark
+	$(BIN)/python bench/spark_vs_duckdb.py --rows $(SPARK_BENCH_ROWS)
+
 docs: install
 	$(BIN)/dbt docs generate
 	@echo "Serve with: $(BIN)/dbt docs serve --port 8080"

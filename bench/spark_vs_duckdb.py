@@ -1,0 +1,123 @@
+"""Spark local vs DuckDB on the same Parquet lake: `dbt build` of the same models, wall time and peak RSS.
+
+    python bench/spark_vs_duckdb.py --rows 1000000,5000000 [--work-dir .bench/spark]
+
+For each size: the benchmark's exports (bench/datagen.py: 90 daily files) are landed once into a
+file:// lake (`load --lake-uri`, measured too), then `dbt build` (models and seeds, no tests) runs on
+the duckdb target reading that lake (vars.sigma_lake_uri) and on the spark target (dbt-spark,
+method session: one local Spark in the dbt process, all cores). The inventory is the shipped
+seeds on both. Peak RSS is the largest summed resident set of the process tree (dbt and, for Spark,
+its JVM), sampled every 0.2 s. Prints one Markdown table row per run. Needs `make install-spark`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import datagen  # noqa: E402
+
+BIN = Path(sys.executable).parent
+LAND = """
+import sys
+from loader.config import build_config
+from loader.lake import parse_lake_uri, run_lake_load
+summary = run_lake_load(build_config({"bucket_uri": sys.argv[1], "days_back": "6"}), parse_lake_uri(sys.argv[2]))
+assert summary.ok, [r.error for r in summary.results if r.error]
+print(f"rows={summary.rows_loaded}")
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes, summed over the process tree) of one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        cmd, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    root = psutil.Process(process.pid)
+    output: list[str] = []
+    assert process.stdout is not None
+    os.set_blocking(process.stdout.fileno(), False)
+    while process.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        chunk = process.stdout.read()
+        if chunk:
+            output.append(chunk)
+        time.sleep(0.2)
+    output.append(process.stdout.read() or "")
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(cmd)}\n{''.join(output)[-3000:]}")
+    return seconds, peak
+
+
+def dbt_build(target: str, lake_uri: str, work: Path, as_of: str) -> tuple[float, int]:
+    env = {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "SIGMA_IMPRESSIONS_LAKE_URI": lake_uri,
+        "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(work / f"{target}.duckdb"),
+        "SIGMA_IMPRESSIONS_SPARK_WAREHOUSE": str(work / "spark_warehouse"),
+        "SIGMA_IMPRESSIONS_EXTENSION_DIR": str(PROJECT_DIR / ".venv" / "duckdb_extensions"),
+    }
+    cmd = [
+        str(BIN / "dbt"),
+        "build",
+        "--target",
+        target,
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+        "--vars",
+        f'{{"as_of_date": "{as_of}"}}',
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / f"target_{target}"),
+        "--log-path",
+        str(work / f"logs_{target}"),
+    ]
+    return measure(cmd, env, PROJECT_DIR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default="1000000", help="comma-separated sizes (default 1000000)")
+    parser.add_argument("--work-dir", default=str(PROJECT_DIR / ".bench" / "spark"))
+    args = parser.parse_args(argv)
+    print("| rows | step | wall s | peak RSS MiB |")
+    print("|---:|---|---:|---:|")
+    for rows in (int(x) for x in args.rows.split(",")):
+        work = Path(args.work_dir) / str(rows)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        data = datagen.generate(work / "exports", rows)
+        lake_uri = f"file://{work / 'lake'}"
+        land = [str(BIN / "python"), "-c", LAND, f"file://{data.history_dir}", lake_uri]
+        for name, (seconds, peak) in (
+            ("load --lake-uri", measure(land, {}, PROJECT_DIR)),
+            ("dbt build, duckdb on the lake", dbt_build("duckdb", lake_uri, work, data.as_of_date)),
+            ("dbt build, spark local on the lake", dbt_build("spark", lake_uri, work, data.as_of_date)),
+        ):
+            print(f"| {rows:,} | {name} | {seconds:.1f} | {peak / 2**20:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
