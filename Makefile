@@ -31,9 +31,9 @@ run: install
 	$(BIN)/sigma-impressions report
 
 lint: install
-	$(BIN)/ruff check loader tests bench
-	$(BIN)/ruff format --check loader tests bench
-	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/ruff check loader sigma_impressions tests bench
+	$(BIN)/ruff format --check loader sigma_impressions tests bench
+	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt_singular
 
 ## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.
 test: lint

@@ -57,7 +57,7 @@ class Env:
         if found:
             return [found]
         if name == "sigma-impressions":
-            return [self.python, "-m", "loader.cli"]
+            return [self.python, "-m", "sigma_impressions.cli"]
         return [self.python, "-m", name]
 
     def base_env(self) -> dict[str, str]:
@@ -98,7 +98,12 @@ def default_peer_python() -> str:
 
 def ingest_command(env: Env, contender: str, files_dir: Path, database: Path, scratch: Path) -> list[str]:
     if contender == "load_patched":
-        return [env.python, "-m", "loader.cli", *ingest_command(env, "load", files_dir, database, scratch)[-7:]]
+        return [
+            env.python,
+            "-m",
+            "sigma_impressions.cli",
+            *ingest_command(env, "load", files_dir, database, scratch)[-7:],
+        ]
     if contender == "load":
         return [
             *env.script("sigma-impressions"),

@@ -1,4 +1,4 @@
-"""Benchmark: land and build at scale, side by side with DuckDB alone, dlt and pandas (issue 6).
+"""Benchmark: land and build at scale, side by side with DuckDB alone, dlt and pandas.
 
     python bench/run_bench.py                       # BENCH_ROWS (5M) headline, sizes 1M,2M,5M,10M
     python bench/run_bench.py --rows 2000000 --sizes 1000000,2000000 --reps 2

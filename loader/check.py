@@ -1,18 +1,19 @@
-"""`check`: is the source usable? List the prefix, read the newest export's header, map columns."""
+"""`check`: is the source usable? List the prefix, read the newest export's header, map columns.
+
+The header is read by csv_reader's rule and mapped by contract's, so `check` says what `load`
+and `dbt build` will do with the file."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import gzip
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from loader.columns import OPTIONAL, REQUIRED, load_aliases, map_headers
 from loader.config import LoadConfig
-from loader.csv_reader import BOM
+from loader.contract import OPTIONAL, REQUIRED, load_aliases, map_headers, missing_required
+from loader.csv_reader import UnreadableFile, read_header_from
 from loader.storage import ExportObject, describe_error, list_exports, make_filesystem
 
 
@@ -32,7 +33,7 @@ class CheckReport:
     def missing_required(self) -> list[str]:
         if self.newest is None or self.problem:
             return []
-        return [c for c in REQUIRED if not self.mapping.get(c)]
+        return missing_required(self.mapping)
 
     @property
     def usable(self) -> bool:
@@ -90,8 +91,11 @@ def run_check(config: LoadConfig, now: datetime | None = None, filesystem: Any =
     report.newest = listing.in_window[-1]
     try:
         report.headers = read_remote_header(fs, report.newest)
+    except UnreadableFile as exc:  # the words `load` would record for this file
+        report.problem = f"`load` would mark the newest file failed: {exc}"
+        return report
     except Exception as exc:  # any client or parse error: a readable line, never a traceback
-        report.problem = f"cannot read the newest file's header: {describe_error(exc)}"
+        report.problem = f"cannot read the newest file's header: {describe_error(exc, config.bucket.scheme)}"
         return report
     if not report.headers:
         report.problem = "the newest file is empty (no header line)"
@@ -101,13 +105,9 @@ def run_check(config: LoadConfig, now: datetime | None = None, filesystem: Any =
 
 
 def read_remote_header(fs: Any, obj: ExportObject) -> list[str]:
-    """Stream only the beginning of the object and parse its first record."""
+    """Stream only the beginning of the object and read its header by the rule `load` uses."""
     with contextlib.ExitStack() as stack:
         raw = stack.enter_context(fs.open(obj.path, "rb"))
         if obj.is_gzip:
             raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-        record = next((r for r in csv.reader(text, strict=False) if r), [])
-    if record and record[0].startswith(BOM):
-        record[0] = record[0][len(BOM) :]
-    return record
+        return read_header_from(raw)

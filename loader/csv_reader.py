@@ -25,11 +25,13 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
 
-RESERVED_COLUMNS = ("_file_uri", "_file_row_number", "_loaded_at", "_integration_name")
+from loader.contract import METADATA_COLUMNS
+
 BOM = "\ufeff"
 _BATCH = 50_000
 csv.field_size_limit(2**31 - 1)
@@ -61,7 +63,7 @@ def column_names(headers: list[str]) -> list[str]:
     own columns (_file_uri, ...) are suffixed the same way.
     """
     width = len(str(max(len(headers) - 1, 0)))
-    seen = {name.lower() for name in RESERVED_COLUMNS}
+    seen = {name.lower() for name in METADATA_COLUMNS}
     names = []
     for index, header in enumerate(headers):
         name = header if header.strip() else f"column{index:0{width}d}"
@@ -92,14 +94,27 @@ def _open_text(path: str) -> io.TextIOWrapper:
 
 
 def read_header(path: str) -> list[str]:
-    """The first non-blank record's fields, BOM stripped; [] when the file holds no record."""
+    """The header of a local plain CSV file (see read_header_from)."""
     try:
-        with _open_text(path) as text:
-            record = next((r for r in csv.reader(text, strict=False) if r), [])
+        with open(path, "rb") as raw:
+            return read_header_from(raw)
     except OSError as exc:
         raise UnreadableFile(f"cannot read the file: {type(exc).__name__}: {exc}") from exc
+
+
+def read_header_from(raw: BinaryIO) -> list[str]:
+    """The first non-blank record's fields, BOM stripped; [] when the stream holds no record.
+
+    The one header rule: `load` lands a file by it and `check` reports by it, so both say the same
+    (UnreadableFile: "the header line is not UTF-8", NUL bytes, not CSV). Reads only the first record.
+    """
+    text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
+    try:
+        record = next((r for r in csv.reader(text, strict=False) if r), [])
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
+    finally:
+        text.detach()  # the caller owns (and closes) the binary stream
     if record and record[0].startswith(BOM):
         record[0] = record[0][len(BOM) :]
     joined = "".join(record)

@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from loader.config import BucketUri, ConfigError, LoadConfig, parse_bucket_uri
+from loader.config import BucketUri, LoadConfig
 from loader.csv_reader import quote_ident
 from loader.landing import (
     DatabaseError,
@@ -49,9 +49,9 @@ from loader.landing import (
     _drop_temp_tables,
     _parse_file,
     _Parsed,
-    _scrub,
     _Silent,
 )
+from loader.secrets import scrub
 from loader.storage import describe_error, list_exports, make_filesystem
 
 ROWS_DIR = "impression_rows"
@@ -87,19 +87,6 @@ class LakeError(DatabaseError):
     """The lake cannot be read or written; the message says why and what to do."""
 
 
-def parse_lake_uri(raw: str | None) -> BucketUri:
-    """Validate and normalize --lake-uri (s3://, gs:// or file:///abs/dir), like --bucket-uri."""
-    if raw is None or not str(raw).strip():
-        raise ConfigError(
-            "--lake-uri is empty (or SIGMA_IMPRESSIONS_LAKE_URI): "
-            "use s3://bucket/prefix, gs://bucket/prefix or file:///absolute/dir"
-        )
-    try:
-        return parse_bucket_uri(raw)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("--bucket-uri", "--lake-uri")) from None
-
-
 @dataclass(frozen=True)
 class Lake:
     """A lake root and the fsspec filesystem that reaches it."""
@@ -124,14 +111,18 @@ def read_manifest(lake: Lake) -> pa.Table:
     except FileNotFoundError:
         names = []
     except Exception as exc:
-        raise LakeError(f"cannot list the lake manifest {lake.uri}{MANIFEST_DIR}/: {describe_error(exc)}") from exc
+        raise LakeError(
+            f"cannot list the lake manifest {lake.uri}{MANIFEST_DIR}/: {describe_error(exc, lake.uri.scheme)}"
+        ) from exc
     tables = []
     for name in names:
         try:
             with lake.fs.open(name, "rb") as handle:
                 tables.append(pq.read_table(handle, schema=MANIFEST_SCHEMA))
         except Exception as exc:
-            raise LakeError(f"cannot read the lake manifest object {name}: {describe_error(exc)}") from exc
+            raise LakeError(
+                f"cannot read the lake manifest object {name}: {describe_error(exc, lake.uri.scheme)}"
+            ) from exc
     if not tables:
         return MANIFEST_SCHEMA.empty_table()
     return pa.concat_tables(tables).sort_by([("commit_id", "ascending")])
@@ -238,7 +229,8 @@ def land_lake_batch(
                 except LakeError:
                     raise
                 except duckdb.Error as exc:
-                    parsed = replace(parsed, file=None, error=_scrub(describe_error(exc), config.secrets()))
+                    error = scrub(describe_error(exc, config.bucket.scheme), config.secrets())
+                    parsed = replace(parsed, file=None, error=error)
             if parsed.file is None:
                 rows.append(_manifest_row(commit_id, parsed, config, "failed", None, None))
                 results.append(FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=parsed.error))
@@ -337,7 +329,9 @@ def _write_object(lake: Lake, relative: str, batches: Any) -> None:
     except (duckdb.Error, LakeError):
         raise
     except Exception as exc:
-        raise LakeError(f"cannot write the lake object {lake.uri}{relative}: {describe_error(exc)}") from exc
+        raise LakeError(
+            f"cannot write the lake object {lake.uri}{relative}: {describe_error(exc, lake.uri.scheme)}"
+        ) from exc
 
 
 def _write_parquet(handle: Any, batches: Any) -> None:

@@ -1,8 +1,9 @@
 """Landing: put export files into the DuckDB raw schema, once each, each file whole or not at all.
 
 Tables (schema sigma_raw):
-- impression_rows: one VARCHAR column per distinct header ever seen, plus _file_uri,
-  _file_row_number, _loaded_at, _integration_name.
+- impression_rows: one VARCHAR column per distinct header ever seen, plus the loader's metadata
+  columns (loader.contract.METADATA_COLUMNS: _file_uri, _file_row_number, _loaded_at,
+  _integration_name).
 - rejected_lines: records the CSV reader could not take (wrong field count, not UTF-8, ...).
 - loaded_files: the manifest, one row per file: etag, size, counts, status, error.
 
@@ -25,7 +26,9 @@ from typing import Any, Protocol
 import duckdb
 
 from loader.config import LoadConfig
+from loader.contract import METADATA_COLUMNS
 from loader.csv_reader import ParsedFile, UnreadableFile, parse_into_temp, quote_ident
+from loader.secrets import scrub
 from loader.storage import (
     ExportObject,
     Listing,
@@ -41,10 +44,7 @@ RAW_SCHEMA = "sigma_raw"
 DDL = f"""
 create schema if not exists {RAW_SCHEMA};
 create table if not exists {RAW_SCHEMA}.impression_rows (
-    _file_uri varchar,
-    _file_row_number bigint,
-    _loaded_at timestamp,
-    _integration_name varchar
+    {", ".join(f"{name} {kind}" for name, kind in METADATA_COLUMNS.items())}
 );
 create table if not exists {RAW_SCHEMA}.rejected_lines (
     _file_uri varchar,
@@ -152,6 +152,8 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute(DDL)
         yield con
     except duckdb.Error as exc:
+        # The one place a database write failure is explained: the landing steps below re-raise
+        # such an error unchanged (no per-file retry can help) and it ends the load here.
         if not _is_write_failure(exc):
             raise
         raise DatabaseError(_explain_write_error(config.database, exc)) from exc
@@ -209,7 +211,12 @@ def run_load(
     now: datetime | None = None,
     filesystem: Any | None = None,
 ) -> LoadSummary:
-    """List the prefix and land every export in the window that is new or changed."""
+    """List the prefix and land every export in the window that is new or changed: into the DuckDB
+    file, or into the Parquet lake when `config.lake` is set (loader/lake.py)."""
+    if config.lake is not None:
+        from loader.lake import run_lake_load  # the lake imports this module's parse step
+
+        return run_lake_load(config, config.lake, progress=progress, now=now, filesystem=filesystem)
     started = time.monotonic()
     fs = filesystem or make_filesystem(config)
     listing: Listing = list_exports(fs, config.bucket, config.days_back, now=now)
@@ -253,7 +260,7 @@ class _Parsed:
 def _parse_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, slot: int) -> _Parsed:
     """Fetch and parse one file into temp tables `_landing_<slot>`, outside any transaction (so a parse
     error cannot abort one). A file that cannot be read becomes a one-line error; a database that
-    cannot be written raises DatabaseError."""
+    cannot be written raises its duckdb error, which open_database turns into DatabaseError."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     landing, rejects = f"_landing_{slot}", f"_landing_rejects_{slot}"
     try:
@@ -264,13 +271,13 @@ def _parse_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, conf
         return _Parsed(obj, loaded_at, parsed, None, landing, rejects)
     except duckdb.Error as exc:
         if _is_write_failure(exc):
-            raise DatabaseError(_explain_write_error(config.database, exc)) from exc
-        error = describe_error(exc)
+            raise  # explained once, by open_database
+        error = describe_error(exc, config.bucket.scheme)
     except (UnreadableFile, StorageError) as exc:
         error = str(exc)
     except (OSError, ValueError, RuntimeError) as exc:
-        error = describe_error(exc)
-    return _Parsed(obj, loaded_at, None, _scrub(error, config.secrets()), landing, rejects)
+        error = describe_error(exc, config.bucket.scheme)
+    return _Parsed(obj, loaded_at, None, scrub(error, config.secrets()), landing, rejects)
 
 
 def _commit(
@@ -319,8 +326,9 @@ def land_file(
             return _commit(con, [parsed], config, in_manifest)[0]
         except duckdb.Error as exc:
             if _is_write_failure(exc):
-                raise DatabaseError(_explain_write_error(config.database, exc)) from exc
-            failed = replace(parsed, file=None, error=_scrub(describe_error(exc), config.secrets()))
+                raise  # explained once, by open_database
+            error = scrub(describe_error(exc, config.bucket.scheme), config.secrets())
+            failed = replace(parsed, file=None, error=error)
             return _commit(con, [failed], config, in_manifest)[0]
     finally:
         _drop_temp_tables(con, 1)
@@ -331,10 +339,9 @@ def _append_file(con: duckdb.DuckDBPyConnection, parsed: _Parsed, config: LoadCo
     after `_add_columns` has added its columns and any earlier version has been deleted."""
     assert parsed.file is not None
     columns = parsed.file.columns
-    targets = ", ".join(
-        [*(quote_ident(c) for c in columns), "_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]
-    )
-    # The temp table's rowid is the record's order in the file (DuckDB keeps insertion order).
+    targets = ", ".join([*(quote_ident(c) for c in columns), *METADATA_COLUMNS])
+    # In METADATA_COLUMNS order. The temp table's rowid is the record's order in the file (DuckDB
+    # keeps insertion order).
     sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "rowid + 1", "$at", "$name"])
     params = {"uri": parsed.obj.uri, "at": parsed.loaded_at, "name": config.name}
     con.execute(
@@ -405,7 +412,7 @@ def land_batch(
             return _commit(con, parsed, config, in_manifest)
         except duckdb.Error as exc:
             if _is_write_failure(exc):
-                raise DatabaseError(_explain_write_error(config.database, exc)) from exc
+                raise  # explained once, by open_database
     finally:
         _drop_temp_tables(con, len(batch))
     return [land_file(con, fs, obj, config, replaces=obj.uri in in_manifest) for obj in batch]
@@ -447,19 +454,3 @@ def _insert_manifest(
             config.name,
         ],
     )
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def scrub(text: str, config: LoadConfig) -> str:
-    """Remove every secret value of the config from a message."""
-    return _scrub(text, config.secrets())
-
-
-def database_path(config: LoadConfig) -> str:
-    return os.path.abspath(config.database)

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from loader.config import LoadConfig
-from loader.landing import FileResult, scrub
+from loader.landing import FileResult
+from loader.secrets import scrub
 from loader.storage import ExportObject
 
 
@@ -20,13 +21,16 @@ class LineProgress:
     def start(self, todo: list[ExportObject]) -> None:
         pass
 
+    def stop(self) -> None:
+        pass
+
     def file_done(self, obj: ExportObject, result: FileResult) -> None:
         detail = (
             f"error={result.error}"
             if result.status == "failed"
             else f"rows={result.rows_loaded} rejected_lines={result.rows_rejected}"
         )
-        print(scrub(f"{result.status} {obj.uri} {detail}", self.config), file=self.stream)
+        print(scrub(f"{result.status} {obj.uri} {detail}", self.config.secrets()), file=self.stream)
 
 
 class BarProgress(LineProgress):
@@ -66,7 +70,7 @@ class BarProgress(LineProgress):
         self.bar.advance(self.bytes_task, obj.size_bytes)
         if result.status == "failed":
             self.bar.console.print(
-                scrub(f"[red]failed[/red] {obj.uri}: {result.error}", self.config),
+                scrub(f"[red]failed[/red] {obj.uri}: {result.error}", self.config.secrets()),
                 markup=True,
                 highlight=False,
             )

@@ -100,13 +100,13 @@ def make_filesystem(config: LoadConfig) -> Any:
         fs = s3fs.S3FileSystem(**kwargs)
         fs.retries = SDK_ATTEMPTS  # s3fs's own loop around each call (a class attribute)
         return fs
-    # gs://: gcsfs probes an experimental gRPC path at import unless told not to; that probe
-    # waits a minute when it cannot connect. It is a feature switch, not a credential.
-    os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    import gcsfs
+    # gs://: the core GCSFileSystem, named directly. gcsfs's default class (chosen by the env var
+    # GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT) probes an experimental gRPC path that waits a minute
+    # when it cannot connect; naming the class avoids it without touching the environment.
+    from gcsfs.core import GCSFileSystem
 
     token = "anon" if os.environ.get("STORAGE_EMULATOR_HOST") else None
-    return gcsfs.GCSFileSystem(token=token, skip_instance_cache=True, use_listings_cache=False)
+    return GCSFileSystem(token=token, skip_instance_cache=True, use_listings_cache=False)
 
 
 def list_exports(fs: Any, bucket: BucketUri, days_back: int, now: datetime | None = None) -> Listing:
@@ -134,7 +134,7 @@ def _list_remote(fs: Any, bucket: BucketUri) -> tuple[list[ExportObject], list[s
     except FileNotFoundError:
         return [], []
     except Exception as exc:
-        raise StorageError(f"cannot list {bucket}: {describe_error(exc)}") from exc
+        raise StorageError(f"cannot list {bucket}: {describe_error(exc, bucket.scheme)}") from exc
     objects = []
     for path, info in found.items():
         if info.get("type") == "directory" or path.endswith("/"):
@@ -220,7 +220,7 @@ def local_copy(fs: Any, obj: ExportObject, scheme: str, workdir: str | None = No
         try:
             _with_retry(_download)(fs, obj.path, local, obj.size_bytes)
         except Exception as exc:  # any client's error type (aiohttp, botocore, gcsfs): one line
-            raise StorageError(f"cannot read the object: {describe_error(exc)}") from exc
+            raise StorageError(f"cannot read the object: {describe_error(exc, scheme)}") from exc
         yield local
     finally:
         with contextlib.suppress(OSError):
@@ -237,7 +237,7 @@ def _check_unchanged(obj: ExportObject) -> None:
     try:
         stat = os.stat(obj.path)
     except OSError as exc:
-        raise StorageError(f"cannot read the file: {describe_error(exc)}") from exc
+        raise StorageError(f"cannot read the file: {describe_error(exc, 'file')}") from exc
     if f"{stat.st_size}-{stat.st_mtime_ns}" != obj.etag:
         raise StorageError("the file changed after it was listed (still being written?): the next run reads it")
 
@@ -287,8 +287,16 @@ def _with_retry(func: Any) -> Any:
     )(func)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One readable line for a storage error, without a traceback."""
+# What read access is called in each scheme's words, for "access denied".
+ACCESS_NEEDED = {
+    "s3": "the credentials need s3:ListBucket on the bucket and s3:GetObject on the prefix",
+    "gs": "the credentials need storage.objects.list and storage.objects.get on the bucket",
+    "file": "the user running the loader needs read permission on the folder and its files",
+}
+
+
+def describe_error(exc: BaseException, scheme: str) -> str:
+    """One readable line for a storage error of an s3://, gs:// or file:// source, without a traceback."""
     if isinstance(exc, FileNotFoundError):
         return "object not found (deleted or moved after listing?)"
     name = type(exc).__name__
@@ -302,7 +310,11 @@ def describe_error(exc: BaseException) -> str:
             "no Google credentials found: run `gcloud auth application-default login` "
             "or set GOOGLE_APPLICATION_CREDENTIALS"
         )
-    if isinstance(exc, PermissionError) or "AccessDenied" in str(exc) or "403" in str(exc):
-        return "access denied: the credentials need s3:ListBucket/s3:GetObject or storage.objects.list/get"
+    denied = isinstance(exc, PermissionError) or (
+        scheme != "file" and ("AccessDenied" in str(exc) or "403" in str(exc))
+    )
+    if denied:
+        needed = ACCESS_NEEDED.get(scheme, "check read permission on the source")
+        return f"{'permission denied' if scheme == 'file' else 'access denied'}: {needed}"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:500]

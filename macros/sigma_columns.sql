@@ -3,7 +3,7 @@
 
     The loader lands one VARCHAR column per header spelling ever seen. These macros read the real
     columns of the relation (adapter.get_columns_in_relation), normalize each name with the same
-    rule as `sigma-impressions check` (loader/columns.py), and emit every canonical column of
+    rule as `sigma-impressions check` (loader/contract.py), and emit every canonical column of
     var('sigma_column_aliases') as the first non-empty alias of the row. A canonical column with
     no raw column at all is emitted as NULL and reported in the dbt log; the staging model then
     rejects the rows (`missing_<column>`) and a warn test names the column, so it never goes

@@ -1,6 +1,7 @@
 {#-
-    Value parsing to the rules of issue 3. Portable through adapter.dispatch: default__ versions
-    use ANSI-ish SQL (regexp_like / regexp_substr), duckdb__ versions DuckDB's functions.
+    Value parsing to the rules each macro's comment states (timestamps, counts, emails, ids).
+    Portable through adapter.dispatch: default__ versions use ANSI-ish SQL (regexp_like /
+    regexp_substr), duckdb__ versions DuckDB's functions.
 -#}
 
 {#- Trim spaces, tabs, CR and LF (blank after trim = missing). -#}

@@ -29,7 +29,8 @@ final as (
 
     select
         *,
-        impressions_14d > 0 as is_active_14d
+        impressions_14d > 0 as is_active_14d,
+        {{ sigma_as_of_date_literal() }} as as_of_date
     from user_activity
 
 )

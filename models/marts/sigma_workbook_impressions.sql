@@ -95,7 +95,8 @@ final as (
         last_impression_at,
         {{ sigma_resource_derived_columns() }},
         impressions_previous_14d,
-        used
+        used,
+        {{ sigma_as_of_date_literal() }} as as_of_date
     from workbook_usage
 
 )

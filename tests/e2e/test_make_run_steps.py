@@ -1,6 +1,6 @@
 """`make run`, step by step, in a temporary folder: demo -> load -> dbt build -> report.
 
-The steps go through the real CLI (`sigma-impressions demo/load/run/report` via loader.cli.main)
+The steps go through the real CLI (`sigma-impressions demo/load/run/report` via sigma_impressions.cli.main)
 and the real dbt runner, into a DuckDB file under tmp_path, with dbt's target and log folders
 under tmp_path too (DBT_TARGET_PATH / DBT_LOG_PATH), so it never clashes with other tests or with
 a `make run` in the checkout. The report (--format json) and the marts are checked against the
@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.cli import main
-from loader.demo import WINDOWS, DemoFacts, write_demo
+from sigma_impressions.cli import main
+from sigma_impressions.demo import write_demo
+from tests.helpers.demo_facts import WINDOWS, DemoFacts, demo_facts
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     reports = []
     try:
         for when in (now - timedelta(days=1), now, now):
-            facts = write_demo(exports, now=when)
+            facts = demo_facts(write_demo(exports, now=when))
             run = [
                 "run",
                 "--bucket-uri",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loader.dbt_runner import DbtOptions, run_dbt_build
+from sigma_impressions.dbt_runner import DbtOptions, run_dbt_build
 
 REPO = Path(__file__).resolve().parent.parent.parent
 

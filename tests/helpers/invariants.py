@@ -50,7 +50,8 @@ def expected_records(data: bytes, gzipped: bool) -> int | None:
 
 
 def assert_accounted(con: duckdb.DuckDBPyConnection, result: FileResult, data: bytes, gzipped: bool) -> int:
-    """The per-file contract of issue 2; returns the number of records compared."""
+    """The per-file contract (every record of the file landed or rejected with a reason, numbered
+    1..n in file order); returns the number of records compared."""
     uri = result.uri
     manifest = con.execute(
         "select status, rows_loaded, rows_rejected, error from sigma_raw.loaded_files where file_uri = ?", [uri]

@@ -19,10 +19,9 @@ import duckdb
 import pytest
 
 from loader.config import build_config
-from loader.demo import write_demo
-from loader.lake import parse_lake_uri, run_lake_load
 from loader.landing import run_load
-from tests.dbt_models import test_dbt_marts as fixtures
+from sigma_impressions.demo import write_demo
+from tests.functional import test_dbt_marts as fixtures
 from tests.helpers.dbt_project import run_dbt
 from tests.helpers.exports import ExportDir
 
@@ -42,9 +41,9 @@ NO_UNIT = ["--exclude-resource-type", "unit_test"]
 
 def _land_everywhere(exports: ExportDir, lake_uri: str, database: Path) -> None:
     options = {"bucket_uri": exports.uri, "database": str(database), "days_back": "6"}
-    lake = run_lake_load(build_config(options), parse_lake_uri(lake_uri))
+    lake = run_load(build_config({**options, "lake_uri": lake_uri}, env={}))
     assert lake.ok, [r.error for r in lake.results]
-    duck = run_load(build_config(options))
+    duck = run_load(build_config(options, env={}))
     assert duck.ok, [r.error for r in duck.results]
     assert (lake.count("loaded"), lake.rows_loaded, lake.rows_rejected) == (
         duck.count("loaded"),

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from loader.config import ConfigError
-from loader.dbt_runner import DATABASE_ENV, DbtOptions, _dbt_environment, summarize
+from sigma_impressions.dbt_runner import DATABASE_ENV, DbtOptions, profile_environment, summarize
 
 
 def _args(**values: object) -> argparse.Namespace:
@@ -62,7 +62,7 @@ def test_bad_values_raise_one_line(values: dict, fragment: str) -> None:
 
 
 def test_cli_run_rejects_bad_dbt_options_before_loading(tmp_path, capsys) -> None:
-    from loader.cli import main
+    from sigma_impressions.cli import main
 
     exports = tmp_path / "exports"
     database = tmp_path / "db.duckdb"
@@ -75,7 +75,7 @@ def test_cli_run_rejects_bad_dbt_options_before_loading(tmp_path, capsys) -> Non
 
 def test_database_env_is_set_for_the_call_only(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(DATABASE_ENV, "before.duckdb")
-    with _dbt_environment(str(tmp_path / "x.duckdb"), tmp_path):
+    with profile_environment(str(tmp_path / "x.duckdb"), tmp_path):
         assert os.environ[DATABASE_ENV] == str(tmp_path / "x.duckdb")
         assert os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
     assert os.environ[DATABASE_ENV] == "before.duckdb"
@@ -89,7 +89,7 @@ def test_summarize_statuses() -> None:
 def test_a_build_that_cannot_start_is_one_line(tmp_path) -> None:
     from pathlib import Path
 
-    from loader.dbt_runner import run_dbt_build
+    from sigma_impressions.dbt_runner import run_dbt_build
 
     options = DbtOptions(
         database=str(tmp_path / "x.duckdb"),

@@ -9,8 +9,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from loader.columns import load_aliases, map_headers, project_dir
-from loader.demo import EXPECTED_REJECTED, dedupe, seed_rows, write_demo
+from loader.contract import REQUIRED, load_aliases, map_headers, project_dir
+from sigma_impressions.demo import EXPECTED_REJECTED, DemoEvent, seed_rows, write_demo
+from tests.helpers.demo_facts import dedupe, demo_facts
 
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 
@@ -21,9 +22,9 @@ def _read(path: Path) -> list[list[str]]:
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
-    first = write_demo(tmp_path / "a", seed=7, now=NOW)
-    again = write_demo(tmp_path / "b", seed=7, now=NOW)
-    other = write_demo(tmp_path / "c", seed=8, now=NOW)
+    first = demo_facts(write_demo(tmp_path / "a", seed=7, now=NOW))
+    again = demo_facts(write_demo(tmp_path / "b", seed=7, now=NOW))
+    other = demo_facts(write_demo(tmp_path / "c", seed=8, now=NOW))
     assert [p.name for p in first.files] == [p.name for p in again.files]
     assert [p.read_bytes() for p in first.files] == [p.read_bytes() for p in again.files]
     assert first.workbook_impressions == again.workbook_impressions
@@ -44,7 +45,7 @@ def test_files_look_like_sigma_exports(tmp_path: Path) -> None:
     assert len({tuple(h) for h in headers}) >= 5  # spellings differ between files
     for header in headers:
         mapping = map_headers(header, aliases)
-        assert all(mapping[c] for c in ("request_time", "user_email", "workbook_url_id", "element_id"))
+        assert all(mapping[c] for c in (*REQUIRED, "element_id"))
     assert facts.files[4].read_bytes()[:2] == b"\x1f\x8b"  # gzip, with a BOM inside
     assert gzip.decompress(facts.files[4].read_bytes())[:3] == b"\xef\xbb\xbf"
     assert sum(len(_read(p)) - 1 for p in facts.files) == facts.total_rows
@@ -58,7 +59,9 @@ def test_modification_times_fall_in_the_default_lookback(tmp_path: Path) -> None
 
 
 def test_the_demo_has_what_the_issue_asks(tmp_path: Path) -> None:
-    facts = write_demo(tmp_path, now=NOW)
+    export = write_demo(tmp_path, now=NOW)
+    facts = demo_facts(export)
+    assert (export.events, export.users) == (facts.events, facts.users)  # what `demo` prints
     assert len(facts.users) >= 12
     workbooks, _ = seed_rows()
     known = {w[0] for w in workbooks}
@@ -102,17 +105,15 @@ def test_seeds_match_the_demo_inventory() -> None:
 
 
 def test_dedupe_latest_file_wins_and_rows_of_one_file_add_up() -> None:
-    from loader.demo import _Event
-
     at = datetime(2026, 11, 20, 10, 0)
-    a = _Event(at, "u@x", "wb", None, 1)
-    written = [(0, a), (1, _Event(at, "u@x", "wb", None, 2)), (1, _Event(at, "u@x", "wb", None, 1))]
+    a = DemoEvent(at, "u@x", "wb", None, 1)
+    written = [(0, a), (1, DemoEvent(at, "u@x", "wb", None, 2)), (1, DemoEvent(at, "u@x", "wb", None, 1))]
     assert dedupe(written) == {a.key: 3}
     assert dedupe([(0, a), (0, a)]) == {a.key: 2}
 
 
 def test_cli_demo_writes_the_files(tmp_path: Path, capsys) -> None:
-    from loader.cli import main
+    from sigma_impressions.cli import main
 
     assert main(["demo", "--out", str(tmp_path / "out"), "--seed", "3"]) == 0
     out = capsys.readouterr().out

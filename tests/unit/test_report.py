@@ -1,4 +1,5 @@
-"""The report reads the marts (by their contract names) and prints four formats that parse."""
+"""The report reads the marts (by their contract columns, nothing recomputed) and prints four formats
+that parse."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.report import FIXES, SECTIONS, build_report, print_report, trend
+from sigma_impressions.report import FIXES, SECTIONS, build_report, print_report, trend
 
 MARTS_DDL = """
 create schema marts;
@@ -19,33 +20,38 @@ create table marts.sigma_workbook_impressions (
     total_impressions_7d bigint, total_impressions_14d bigint, total_impressions_30d bigint,
     total_impressions_60d bigint, total_impressions_90d bigint,
     unique_users_14d bigint, unique_users_30d bigint,
-    last_impression_at timestamp, days_since_last_impression integer,
-    used struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
+    last_impression_at timestamp, days_since_last_impression integer, is_stale boolean,
+    impressions_previous_14d bigint,
+    used struct(user_email varchar, impressions bigint, last_impression_at timestamp)[],
+    as_of_date date
 );
 insert into marts.sigma_workbook_impressions values
     ('wbA', 'Revenue | Overview', 'Finance', 'ann@x.example', 5, 12, 20, 30, 40, 3, 4,
-     '2026-11-25 10:00:00', 1, []),
-    ('wbB', 'Pipeline', 'Sales', 'bob@x.example', 1, 4, 9, 9, 9, 1, 2, '2026-11-20 10:00:00', 6, []),
-    ('wbC', 'Legacy, "old"', 'Archive', 'cy@x.example', 0, 0, 0, 0, 0, 0, 0, null, null, []),
-    ('wbD', 'Support', 'CS', 'dee@x.example', 0, 0, 0, 7, 7, 0, 0, '2026-10-01 09:00:00', 56, []);
+     '2026-11-25 10:00:00', 1, false, 6, [], '2026-11-26'),
+    ('wbB', 'Pipeline', 'Sales', 'bob@x.example', 1, 4, 9, 9, 9, 1, 2, '2026-11-20 10:00:00', 6, false, 8, [],
+     '2026-11-26'),
+    ('wbC', 'Legacy, "old"', 'Archive', 'cy@x.example', 0, 0, 0, 0, 0, 0, 0, null, null, true, 0, [],
+     '2026-11-26'),
+    ('wbD', 'Support', 'CS', 'dee@x.example', 0, 0, 0, 7, 7, 0, 0, '2026-10-01 09:00:00', 56, true, 0, [],
+     '2026-11-26');
 create table marts.sigma_element_impressions (
     workbook_url_id varchar, element_id varchar, element_name varchar, page_name varchar,
     element_type varchar, total_impressions_7d bigint, total_impressions_14d bigint,
     total_impressions_30d bigint, total_impressions_60d bigint, total_impressions_90d bigint,
     unique_users_14d bigint, unique_users_30d bigint, last_impression_at timestamp,
-    days_since_last_impression integer
+    days_since_last_impression integer, is_stale boolean, as_of_date date
 );
 insert into marts.sigma_element_impressions values
-    ('wbA', 'e1', 'Total', 'Summary', 'kpi', 2, 5, 8, 8, 8, 2, 2, '2026-11-25 10:00:00', 1),
-    ('wbA', 'e2', 'Raw table', 'Data', 'table', 0, 0, 0, 0, 0, 0, 0, null, null);
+    ('wbA', 'e1', 'Total', 'Summary', 'kpi', 2, 5, 8, 8, 8, 2, 2, '2026-11-25 10:00:00', 1, false, '2026-11-26'),
+    ('wbA', 'e2', 'Raw table', 'Data', 'table', 0, 0, 0, 0, 0, 0, 0, null, null, true, '2026-11-26');
 create table marts.sigma_user_activity (
     user_email varchar, impressions_7d bigint, impressions_14d bigint, impressions_30d bigint,
     impressions_60d bigint, workbooks_viewed_30d bigint, first_impression_at timestamp,
-    last_impression_at timestamp, is_active_14d boolean
+    last_impression_at timestamp, is_active_14d boolean, as_of_date date
 );
 insert into marts.sigma_user_activity values
-    ('ann@x.example', 3, 10, 15, 20, 2, '2026-10-01 08:00:00', '2026-11-25 10:00:00', true),
-    ('old@x.example', 0, 0, 0, 4, 0, '2026-09-01 08:00:00', '2026-10-01 08:00:00', false);
+    ('ann@x.example', 3, 10, 15, 20, 2, '2026-10-01 08:00:00', '2026-11-25 10:00:00', true, '2026-11-26'),
+    ('old@x.example', 0, 0, 0, 4, 0, '2026-09-01 08:00:00', '2026-10-01 08:00:00', false, '2026-11-26');
 create table marts.sigma_rejected_impressions (
     _file_uri varchar, _file_row_number bigint, reason varchar, request_time varchar
 );
@@ -80,9 +86,6 @@ insert into sigma_raw.loaded_files values
     ('file:///e/empty.csv', 'd', 0, '2026-11-25 03:00:00', [], 0, 0, 'loaded', null, now(), 'x'),
     ('file:///e/bad.csv.gz', 'e', 9, '2026-11-25 02:00:00', null, 0, 0, 'failed',
      'not a readable gzip file', now(), 'x');
-insert into marts.fct_sigma_impressions values
-    ('i1', '2026-11-05 10:00:00', 'ann@x.example', 'wbA', null, 6, 'sigma_workbook', 'f'),
-    ('i2', '2026-11-25 10:00:00', 'ann@x.example', 'wbA', null, 12, 'sigma_workbook', 'f');
 """
 
 
@@ -105,9 +108,10 @@ def test_json_has_every_section_and_the_facts(marts_db: str) -> None:
     data = json.loads(_run(marts_db, "json"))
     assert set(SECTIONS) <= set(data)
     assert [r["workbook_url_id"] for r in data["popular"]] == ["wbA", "wbB"]
-    # previous 14 days of wbA from the events: the 6 impressions on 2026-11-05 (as of 2026-11-26)
-    assert data["popular"][0]["impressions_previous_14d"] == 6
-    assert data["popular"][0]["trend"] == "+100%"
+    # the previous 14 days are the mart's own column; the trend compares it with the last 14 days
+    assert [r["impressions_previous_14d"] for r in data["popular"]] == [6, 8]
+    assert [r["trend"] for r in data["popular"]] == ["+100%", "-50%"]
+    assert [r["is_stale"] for r in data["unused_workbooks"]] == [True, True]
     assert [r["workbook_url_id"] for r in data["unused_workbooks"]] == ["wbC", "wbD"]
     assert data["unused_workbooks"][0]["status"] == "never opened"
     assert data["unused_workbooks"][0]["owner_email"] == "cy@x.example"
@@ -192,3 +196,13 @@ def test_build_report_reads_only(marts_db: str) -> None:
         assert build_report(marts_db, 5)[0].key == "popular"
     finally:
         writer.close()
+
+
+def test_windowed_sections_carry_the_marts_as_of_date(marts_db: str) -> None:
+    from datetime import date
+
+    report = {section.key: section for section in build_report(marts_db, 5)}
+    assert {key: report[key].as_of_date for key in ("popular", "unused_workbooks", "users")} == dict.fromkeys(
+        ("popular", "unused_workbooks", "users"), date(2026, 11, 26)
+    )
+    assert report["rejected"].as_of_date is None

@@ -1,4 +1,5 @@
-"""The `sigma-impressions` command line: parses options, calls the loader's functions, prints.
+"""The `sigma-impressions` command line: parses options, calls the functions tests and orchestrators
+call (loader.check, sigma_impressions.pipeline, .report, .demo), prints their results.
 
 Exit codes: 0 success; 1 the run finished but something failed (a file, the listing, dbt, an
 unusable source); 2 invalid options (one line says what to fix); 3 the database is in use or
@@ -12,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from loader import __version__
 from loader.config import (
     DEFAULT_DATABASE,
     DEFAULT_DAYS_BACK,
@@ -22,10 +22,11 @@ from loader.config import (
     LoadConfig,
     build_config,
 )
-from loader.landing import DatabaseError, LoadSummary, scrub
+from loader.landing import DatabaseError, LoadSummary
+from loader.secrets import scrub
 from loader.storage import StorageError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
+from sigma_impressions import __version__
+from sigma_impressions.pipeline import EXIT_DATABASE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunResult, RunSettings
 
 DESCRIPTION = """\
 Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,
@@ -74,6 +75,12 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         help=f"DuckDB file (default {DEFAULT_DATABASE}, as in profiles.yml) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
     )
     add(
+        "--lake-uri",
+        help="land into this Parquet lake instead of the DuckDB file: s3://bucket/prefix, gs://bucket/prefix "
+        "or file:///abs/dir, same credentials as the exports; dbt reads it (the spark target always) "
+        "[SIGMA_IMPRESSIONS_LAKE_URI]",
+    )
+    add(
         "--name",
         help=f"integration name stored on every landed row (default {DEFAULT_NAME}) [SIGMA_IMPRESSIONS_NAME]",
     )
@@ -112,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the prefix, take the .csv/.csv.gz files modified in the last N days, "
         "and land each new or changed file into sigma_raw.impression_rows, whole or not at all. "
         "Files already loaded with the same etag are skipped. Bad records go to "
-        "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files.",
+        "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files. "
+        "With --lake-uri, the same lands as Parquet objects in the lake, committed by its manifest log "
+        "(README: the Parquet lake).",
     )
     _source_options(load)
 
@@ -120,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="test the source: list the prefix and map the newest file's headers",
         description="Validate the options, list the prefix, count the files in the window, read "
-        "the newest file's header and show which header feeds each canonical column. "
-        "Exit 0 when the source is usable.",
+        "the newest file's header by the rule `load` uses and show which header feeds each canonical "
+        "column (or why `load` would mark the file failed). Exit 0 when the source is usable.",
     )
     _source_options(check)
 
@@ -129,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="load, then dbt build (what an orchestrator calls)",
         description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails.",
+        "Non-zero exit when either step fails. Orchestrators call the same steps in-process: "
+        "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
     _dbt_options(run)
@@ -137,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="print the marts: popular, unused, active users, rejected and unmatched rows",
-        description="Read the marts from the DuckDB file and print them.",
+        description="Read the marts from the DuckDB file (read-only) and print them; every number "
+        "is a marts' column (the windows end at the marts' as_of_date).",
     )
     report.add_argument(
         "--database",
@@ -214,14 +225,13 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _load(config: LoadConfig) -> LoadSummary | None:
-    from loader.landing import run_load
     from loader.progress import make_progress
+    from sigma_impressions.pipeline import load
 
-    try:
-        with make_progress(sys.stdout, config) as progress:
-            summary = run_load(config, progress=progress)
-    except StorageError as exc:
-        _error(scrub(str(exc), config))
+    with make_progress(sys.stdout, config) as progress:
+        summary, error = load(config, progress=progress)
+    if summary is None:
+        _error(error or "load failed")
         return None
     for line in summary_lines(summary, config):
         print(line)
@@ -240,7 +250,7 @@ def summary_lines(summary: LoadSummary, config: LoadConfig) -> list[str]:
         f" rejected_lines={summary.rows_rejected}"
         f" seconds={summary.seconds:.1f}"
     ]
-    lines += [scrub(f"failed {r.uri}: {r.error}", config) for r in summary.results if r.status == "failed"]
+    lines += [scrub(f"failed {r.uri}: {r.error}", config.secrets()) for r in summary.results if r.status == "failed"]
     lines += [f"ignored {uri}: points outside the prefix" for uri in summary.unsafe_entries]
     return lines
 
@@ -252,35 +262,40 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         report = run_check(config)
     except StorageError as exc:
-        _error(scrub(str(exc), config))
+        _error(scrub(str(exc), config.secrets()))
         return EXIT_FAILED
     for line in report.lines():
-        print(scrub(line, config))
+        print(scrub(line, config.secrets()))
     return EXIT_OK if report.usable else EXIT_FAILED
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loader.dbt_runner import DbtOptions, run_dbt_build
+    from loader.progress import make_progress
+    from sigma_impressions.pipeline import run
 
-    config = _config(args)
-    dbt_options = DbtOptions.from_args(args, database=config.database)  # validates before I/O
-    summary = _load(config)
-    if summary is None:
-        _error("load failed: dbt build not started")
-        return EXIT_FAILED
-    ok, message = run_dbt_build(dbt_options)
-    if not ok:
-        _error(message.replace("dbt build: ", "dbt build failed: ", 1))
-        return EXIT_FAILED
-    print(message)
-    if not summary.ok:
-        _error(f"{summary.count('failed')} file(s) failed to load; the build used the others")
-        return EXIT_FAILED
-    return EXIT_OK
+    settings = RunSettings.from_options(vars(args))  # validates before I/O
+    printed = 0
+
+    def report_step(step: str, result: RunResult) -> None:
+        nonlocal printed
+        if step == "load":
+            progress.stop()  # the bar ends with the load, before dbt writes to the terminal
+        if step == "load" and result.load is not None:
+            for line in summary_lines(result.load, settings.load):
+                print(line)
+        if step == "dbt" and result.dbt is not None and result.dbt.ok:
+            print(result.dbt.message)
+        for message in result.errors[printed:]:
+            _error(message)
+        printed = len(result.errors)
+
+    with make_progress(sys.stdout, settings.load) as progress:
+        result = run(settings, progress=progress, on_step=report_step)
+    return result.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from loader.report import SECTIONS, print_report
+    from sigma_impressions.report import SECTIONS, print_report
 
     sections = SECTIONS if args.section == "all" else (args.section,)
     return print_report(_report_database(args), args.format, args.limit, sys.stdout, sections)
@@ -295,7 +310,7 @@ def _report_database(args: Any) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from loader.demo import write_demo
+    from sigma_impressions.demo import write_demo
 
     out = Path(args.out).resolve()
     facts = write_demo(out, seed=args.seed)

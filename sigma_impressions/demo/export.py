@@ -1,8 +1,9 @@
 """A realistic demo export: what Sigma's scheduled audit-log export writes into a bucket prefix.
 
 `write_demo(out_dir)` writes six files, one per scheduled run, the way an admin's export schedule
-fills a prefix, and returns the facts they contain (`DemoFacts`), computed here in Python with the
-documented rules, so that tests can compare the marts against them.
+fills a prefix, and returns what it wrote (`DemoExport`: the files and every valid row as
+written). The tests compute the marts' expected numbers from those rows with an oracle of their
+own (tests/helpers/demo_facts.py).
 
 What the files hold (the shipped seeds `seeds/sigma_workbooks.csv` and
 `seeds/sigma_workbook_elements.csv` are the matching inventory, with fixed ids):
@@ -37,12 +38,10 @@ import gzip
 import io
 import os
 import random
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-WINDOWS = (7, 14, 30, 60, 90)
 DOMAIN = "acme.example"
 
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +246,9 @@ EXPECTED_REJECTED = {
 
 
 @dataclass(frozen=True)
-class _Event:
+class DemoEvent:
+    """One valid impression as the demo writes it (a row, or the event behind it)."""
+
     at: datetime  # UTC, naive
     user: str
     workbook: str
@@ -259,31 +260,28 @@ class _Event:
         return (self.at, self.user, self.workbook, self.element)
 
 
-@dataclass
-class DemoFacts:
-    """What the demo export contains, after the documented validation and dedup rules."""
+@dataclass(frozen=True)
+class DemoExport:
+    """What write_demo wrote."""
 
     files: list[Path]
     total_rows: int  # data records written, bad and re-sent ones included
-    as_of_date: date
-    unused_workbook_url_id: str  # in the inventory, never opened
-    stale_workbook_url_id: str  # opened 35+ days ago, not in the last 30 days
-    unknown_workbook_url_id: str  # opened, but not in the inventory
-    unknown_element: tuple[str, str]  # (workbook_url_id, element_id) not in the inventory
-    unviewed_element_ids: list[tuple[str, str]]  # inventory elements nobody views
-    users: list[str]  # every user with a valid impression
-    events: int  # deduplicated events
-    total_impressions: int  # over all deduplicated events
-    workbook_impressions: dict[str, dict[int, int]]  # inventory workbook -> window -> impressions
-    workbook_unique_users: dict[str, dict[int, int]]
-    element_impressions: dict[tuple[str, str], dict[int, int]]  # inventory element -> window -> n
-    user_impressions: dict[str, dict[int, int]]  # user -> window -> impressions (any workbook)
-    unmatched: dict[tuple[str, str | None, str], int]  # (workbook, element, reason) -> impressions
-    rejected: dict[str, int] = field(default_factory=lambda: dict(EXPECTED_REJECTED))
+    as_of_date: date  # the day the demo is anchored to (UTC)
+    written: list[tuple[int, DemoEvent]]  # (file index, valid row as written), in write order
+
+    @property
+    def events(self) -> int:
+        """Distinct events (an event re-sent by a later run, or split over rows, counts once)."""
+        return len({event.key for _, event in self.written})
+
+    @property
+    def users(self) -> list[str]:
+        """Every user with a valid impression."""
+        return sorted({event.user for _, event in self.written})
 
 
-def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> DemoFacts:
-    """Write the demo export files into out_dir and return what they contain."""
+def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> DemoExport:
+    """Write the demo export files into out_dir and return what was written."""
     now = now or datetime.now(UTC)
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)  # naive = UTC
     as_of = now.date()
@@ -295,7 +293,7 @@ def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> De
 
     first_run = midnight - timedelta(days=3) + timedelta(hours=6)
     runs = [first_run + RUN_INTERVAL * i for i in range(len(_SPECS))]
-    written: list[tuple[int, _Event]] = []  # (file index, valid row as written)
+    written: list[tuple[int, DemoEvent]] = []  # (file index, valid row as written)
     files: list[Path] = []
     total_rows = 0
     for index, (spec, run_at) in enumerate(zip(_SPECS, runs, strict=True)):
@@ -313,13 +311,13 @@ def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> De
         os.utime(path, (stamp, stamp))
         files.append(path)
         total_rows += len(rows)
-    return _facts(files, total_rows, as_of, written)
+    return DemoExport(files, total_rows, as_of, written)
 
 
-def _generate_events(rng: random.Random, midnight: datetime) -> list[_Event]:
+def _generate_events(rng: random.Random, midnight: datetime) -> list[DemoEvent]:
     """Sessions per user and day: a workbook-level row, then a few element-level rows."""
     last_event = midnight - timedelta(hours=6)  # the last run is yesterday 18:00
-    events: dict[tuple, _Event] = {}
+    events: dict[tuple, DemoEvent] = {}
     for days_ago in range(BACKFILL_DAYS, 0, -1):
         day = midnight - timedelta(days=days_ago)
         weekend = day.weekday() >= 5
@@ -336,7 +334,7 @@ def _generate_events(rng: random.Random, midnight: datetime) -> list[_Event]:
 
 def _session(
     rng: random.Random,
-    events: dict[tuple, _Event],
+    events: dict[tuple, DemoEvent],
     day: datetime,
     days_ago: int,
     user: str,
@@ -348,14 +346,14 @@ def _session(
     if opened >= last_event:
         return
     count = 1 if rng.random() < 0.85 else rng.randint(2, 3)
-    session = [_Event(opened, user, workbook, None, count)]
+    session = [DemoEvent(opened, user, workbook, None, count)]
     choices, weights = zip(*VIEWED_ELEMENTS[workbook], strict=True)
     for offset, element in enumerate(sorted(set(rng.choices(choices, weights, k=rng.randint(1, 3))))):
         at = opened + timedelta(seconds=5 + 17 * offset + rng.randint(0, 9))
-        session.append(_Event(at, user, workbook, element, rng.randint(1, 4)))
+        session.append(DemoEvent(at, user, workbook, element, rng.randint(1, 4)))
     if workbook == PIPELINE and days_ago <= 10 and rng.random() < 0.3:
         at = opened + timedelta(seconds=90)
-        session.append(_Event(at, user, workbook, UNKNOWN_ELEMENT[1], 1))
+        session.append(DemoEvent(at, user, workbook, UNKNOWN_ELEMENT[1], 1))
     for event in session:
         if event.at < last_event:
             events.setdefault(event.key, event)
@@ -365,8 +363,8 @@ def _file_rows(
     rng: random.Random,
     spec: _FileSpec,
     index: int,
-    in_file: list[_Event],
-    written: list[tuple[int, _Event]],
+    in_file: list[DemoEvent],
+    written: list[tuple[int, DemoEvent]],
 ) -> list[list[str]]:
     """Render a file's events as CSV rows; record what was written for the facts."""
     has_count = len(spec.headers) >= 5
@@ -397,7 +395,7 @@ def _file_rows(
             if has_extra:
                 row.append(_workbook_name(event.workbook))
             rows.append(row)
-            written.append((index, _Event(event.at, event.user, event.workbook, event.element, part)))
+            written.append((index, DemoEvent(event.at, event.user, event.workbook, event.element, part)))
     return rows
 
 
@@ -485,74 +483,6 @@ def _write_file(path: Path, spec: _FileSpec, rows: list[list[str]]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-
-
-# ---------------------------------------------------------------------------------------------
-# The facts, computed with the documented rules (independently of the SQL models).
-# ---------------------------------------------------------------------------------------------
-def dedupe(written: list[tuple[int, _Event]]) -> dict[tuple, int]:
-    """Event key -> impressions: the latest file holding the key wins; its rows for the key add up."""
-    winner: dict[tuple, int] = {}
-    for index, event in written:
-        winner[event.key] = max(index, winner.get(event.key, -1))
-    counts: dict[tuple, int] = defaultdict(int)
-    for index, event in written:
-        if winner[event.key] == index:
-            counts[event.key] += event.count
-    return dict(counts)
-
-
-def window_start(as_of: date, days: int) -> datetime:
-    start = as_of - timedelta(days=days - 1)
-    return datetime(start.year, start.month, start.day)
-
-
-def _facts(files: list[Path], total_rows: int, as_of: date, written: list[tuple[int, _Event]]) -> DemoFacts:
-    counts = dedupe(written)
-    known_workbooks = {w[0] for w in WORKBOOKS}
-    known_elements = {(e[0], e[1]) for e in ELEMENTS}
-    end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
-    starts = {n: window_start(as_of, n) for n in WINDOWS}
-
-    wb_imp = {w: dict.fromkeys(WINDOWS, 0) for w in sorted(known_workbooks)}
-    wb_users: dict[str, dict[int, set[str]]] = {w: {n: set() for n in WINDOWS} for w in known_workbooks}
-    el_imp = {e: dict.fromkeys(WINDOWS, 0) for e in sorted(known_elements)}
-    user_imp: dict[str, dict[int, int]] = {}
-    unmatched: dict[tuple[str, str | None, str], int] = defaultdict(int)
-    for (at, user, workbook, element), n in counts.items():
-        user_imp.setdefault(user, dict.fromkeys(WINDOWS, 0))
-        if workbook not in known_workbooks:
-            unmatched[(workbook, element, "unknown_workbook")] += n
-        elif element is not None and (workbook, element) not in known_elements:
-            unmatched[(workbook, element, "unknown_element")] += n
-        for days, start in starts.items():
-            if not start <= at < end:
-                continue
-            user_imp[user][days] += n
-            if workbook in known_workbooks:
-                wb_imp[workbook][days] += n
-                wb_users[workbook][days].add(user)
-                if element is not None and (workbook, element) in known_elements:
-                    el_imp[(workbook, element)][days] += n
-    viewed = {(w, e) for (_, _, w, e) in counts if e is not None}
-    return DemoFacts(
-        files=files,
-        total_rows=total_rows,
-        as_of_date=as_of,
-        unused_workbook_url_id=LEGACY,
-        stale_workbook_url_id=SUPPORT,
-        unknown_workbook_url_id=UNKNOWN,
-        unknown_element=UNKNOWN_ELEMENT,
-        unviewed_element_ids=sorted(known_elements - viewed),
-        users=sorted(user_imp),
-        events=len(counts),
-        total_impressions=sum(counts.values()),
-        workbook_impressions=wb_imp,
-        workbook_unique_users={w: {n: len(u) for n, u in d.items()} for w, d in wb_users.items()},
-        element_impressions=el_imp,
-        user_impressions=user_imp,
-        unmatched=dict(unmatched),
-    )
 
 
 def seed_rows() -> tuple[list[list[str]], list[list[str]]]:

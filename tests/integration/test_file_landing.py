@@ -279,3 +279,22 @@ def test_a_batch_replacing_a_file_and_adding_a_header(export_dir: ExportDir, tmp
     summary = load(export_dir, db)
     assert (summary.ok, summary.count("loaded")) == (True, 2)
     assert query(db, "select count(*), count(brand_new) from sigma_raw.impression_rows") == [(3, 1)]
+
+
+@pytest.mark.parametrize("name", ["latin1.csv", "latin1.csv.gz"])
+def test_check_says_what_load_does_with_a_header_that_is_not_utf8(
+    export_dir: ExportDir, tmp_path: Path, name: str
+) -> None:
+    """One header rule: `check` reports the reason `load` records, not a guess about columns."""
+    from loader.check import run_check
+
+    export_dir.write(name, "request_time,user_émail,workbook_url_id\n".encode("latin-1") + ROW.encode())
+    config = build_config({"bucket_uri": export_dir.uri, "database": str(tmp_path / "w.duckdb")}, env={})
+    report = run_check(config)
+    summary = run_load(config)
+    assert not report.usable
+    assert report.problem is not None and "the header line is not UTF-8" in report.problem
+    assert "MISSING" not in "\n".join(report.lines())
+    [result] = summary.results
+    assert result.status == "failed"
+    assert result.error is not None and "the header line is not UTF-8" in result.error

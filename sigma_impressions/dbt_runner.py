@@ -4,9 +4,10 @@
 with one line, the CLI exits 2). `run_dbt_build` runs `dbt build` with the project folder as both
 `--project-dir` and `--profiles-dir` and returns (ok, one-line summary).
 
-The DuckDB file: profiles.yml reads SIGMA_IMPRESSIONS_DUCKDB_PATH. The path given to `--database`
-(not a secret) is set in that variable for the duration of the dbt call only, as an absolute
-path, and the previous value is restored afterwards; no credential is ever put in the environment.
+The DuckDB file: profiles.yml can only read it from SIGMA_IMPRESSIONS_DUCKDB_PATH (dbt reads
+profiles through `env_var()`). So `profile_environment` is the one place the application writes
+os.environ: it sets that path (not a secret), for the duration of the dbt call only, and restores
+the previous values afterwards. No credential is ever put in the environment.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
-from loader.columns import project_dir
 from loader.config import ConfigError
+from loader.contract import project_dir
 
 DATABASE_ENV = "SIGMA_IMPRESSIONS_DUCKDB_PATH"
 EXTENSION_DIR_ENV = "SIGMA_IMPRESSIONS_EXTENSION_DIR"
@@ -42,7 +43,7 @@ class DbtOptions:
     target: str | None = None
     vars: str | None = None  # YAML (JSON, which is YAML) mapping, already validated
     select: str | None = None
-    project_dir: Path | None = None  # default: loader.columns.project_dir()
+    project_dir: Path | None = None  # default: loader.contract.project_dir()
     target_path: Path | None = None  # default: the project's `target/`
     log_path: Path | None = None  # default: the project's `logs/`
 
@@ -120,9 +121,21 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
+class DbtResult(NamedTuple):
+    """What `dbt build` did: ok, and one line ("dbt build: 142 passed, 3 warnings, ...")."""
+
+    ok: bool
+    message: str
+
+
 @contextlib.contextmanager
-def _dbt_environment(database: str, project: Path) -> Iterator[None]:
-    """Point profiles.yml at the DuckDB file for the duration of the dbt call, then restore."""
+def profile_environment(database: str, project: Path) -> Iterator[None]:
+    """Set the environment variables profiles.yml reads (the DuckDB path, the extension folder)
+    for the duration of one dbt call, then restore every previous value (or unset it).
+
+    The only write to os.environ in the code base: dbt reads profiles only through env_var(),
+    so there is no argument to pass the path as. Not thread-safe: one dbt call at a time per
+    process (dbt itself allows no more)."""
     wanted = {
         DATABASE_ENV: os.path.abspath(database),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -142,14 +155,14 @@ def _dbt_environment(database: str, project: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def run_dbt_build(options: DbtOptions) -> tuple[bool, str]:
+def run_dbt_build(options: DbtOptions) -> DbtResult:
     """Run `dbt build`; return (ok, "dbt build: 142 passed, 3 warnings, 0 errors, 0 skipped in 21.3s")."""
     from dbt.cli.main import dbtRunner
 
     project = Path(options.project_dir or project_dir())
     Path(options.database).parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with _dbt_environment(options.database, project):
+    with profile_environment(options.database, project):
         try:
             result = dbtRunner().invoke(options.args())
         finally:
@@ -158,7 +171,7 @@ def run_dbt_build(options: DbtOptions) -> tuple[bool, str]:
     statuses = _statuses(result.result)
     if result.exception is not None and not statuses:
         reason = " ".join(str(result.exception).split())[:300] or type(result.exception).__name__
-        return False, f"dbt build: did not run: {reason}"
+        return DbtResult(False, f"dbt build: did not run: {reason}")
     counts = summarize(statuses)
     message = (
         f"dbt build: {counts['passed']} passed, {counts['warnings']} warnings, "
@@ -169,7 +182,7 @@ def run_dbt_build(options: DbtOptions) -> tuple[bool, str]:
         failed = _first_failure(result.result)
         if failed:
             message += f"; first failure: {failed}"
-    return ok, message
+    return DbtResult(ok, message)
 
 
 def _release_duckdb() -> None:
@@ -177,7 +190,9 @@ def _release_duckdb() -> None:
 
     dbt-duckdb caches one database handle per process (DuckDBConnectionManager._ENV) until exit;
     left open, it holds the file's lock, so the same process (an Airflow @task, a Dagster asset,
-    the report after `run`) could not open the file again with other settings.
+    the report after `run`) could not open the file again with other settings. dbt-duckdb has no
+    public call that closes it: its close_all_connections() only drops the reference (the lock
+    stays until garbage collection). So the handle is closed here, under the adapter's own lock.
     """
     try:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager

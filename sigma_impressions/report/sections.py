@@ -1,28 +1,23 @@
-"""`sigma-impressions report`: read the marts (read-only) and print what an admin acts on.
+"""The report's data: each section read (read-only) from the marts' contract columns, as rows.
 
 Sections: the most viewed workbooks over 14 days with their trend against the previous 14 days,
 workbooks and elements with no impression in 30 days (deprecation candidates, with owner), the
-most active users, rejected rows and unmatched impressions with the fix to make.
-
-Formats: `table` (rich tables for a terminal), `markdown`, `json` (one object, a list of rows per
-section) and `csv` (one block per section, each with its own header row whose first column is
-`section`, blocks separated by a blank line; `--section` prints a single plain CSV table).
+most active users, rejected rows and unmatched impressions with the fix to make, files with a
+problem. Nothing here is recomputed: the numbers and the as-of date are the marts' own columns.
+A renderer (sigma_impressions.report.render) turns a list of Section into text.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, TextIO
+from datetime import date
+from typing import Any
 
 import duckdb
 
-from loader.columns import load_aliases, map_headers
+from loader.contract import load_aliases, map_headers, missing_required
 
 MARTS = "marts"
 REQUIRED_MARTS = (
@@ -52,6 +47,7 @@ FIXES = {
     "vars.sigma_workbook_elements_relation); it still counts for its workbook",
 }
 
+WINDOWED = ("popular", "unused_workbooks", "unused_elements", "users")
 SECTIONS = ("popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched", "files")
 TITLES = {
     "popular": "Most viewed workbooks (last 14 days, trend vs the 14 days before)",
@@ -71,15 +67,6 @@ EMPTY = {
     "unmatched": "every impression matched the inventory",
     "files": "every loaded file was read and has the required columns",
 }
-# Columns the marts may carry for the previous 14 days (the contract leaves the name open).
-_PREVIOUS_14D = (
-    "total_impressions_prev_14d",
-    "total_impressions_previous_14d",
-    "impressions_prev_14d",
-    "impressions_previous_14d",
-    "previous_14d_impressions",
-    "prev_14d_impressions",
-)
 
 
 class ReportError(Exception):
@@ -88,25 +75,22 @@ class ReportError(Exception):
 
 @dataclass
 class Section:
-    key: str
-    columns: list[str]
+    """One section of the report: its rows (dicts keyed by column), ready for any renderer."""
+
+    key: str  # one of SECTIONS
+    columns: list[str]  # the columns of the data formats, in order
     rows: list[dict[str, Any]] = field(default_factory=list)
     more: int = 0  # rows beyond --limit
+    as_of_date: date | None = None  # the report date the marts' windows end at (windowed sections)
 
     @property
     def title(self) -> str:
         return TITLES[self.key]
 
-
-def print_report(database: str, fmt: str, limit: int, stream: TextIO, sections: tuple[str, ...] = SECTIONS) -> int:
-    """Print the report; return the exit code (0 ok, 1 when the marts cannot be read)."""
-    try:
-        report = build_report(database, max(limit, 0), sections)
-    except ReportError as exc:
-        print(f"sigma-impressions: error: {exc}", file=sys.stderr)
-        return 1
-    RENDERERS[fmt](report, stream)
-    return 0
+    @property
+    def empty_text(self) -> str:
+        """What to show instead of an empty table."""
+        return EMPTY[self.key]
 
 
 def build_report(database: str, limit: int, sections: tuple[str, ...] = SECTIONS) -> list[Section]:
@@ -126,16 +110,25 @@ def build_report(database: str, limit: int, sections: tuple[str, ...] = SECTIONS
             "unmatched": _unmatched,
             "files": _files,
         }
-        return [builders[key](con, columns, limit) for key in sections]
+        as_of = _as_of_date(con)
+        report = [builders[key](con, columns, limit) for key in sections]
+        for section in report:
+            if section.key in WINDOWED:
+                section.as_of_date = as_of
+        return report
     except duckdb.Error as exc:
         raise ReportError(f"cannot read the marts in {database}: {' '.join(str(exc).split())[:200]}") from exc
     finally:
         con.close()
 
 
-def _connect(database: str) -> duckdb.DuckDBPyConnection:
-    import os
+def _as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The report date of the build (the marts' as_of_date column; None when no workbook row)."""
+    row = con.execute(f"select max(as_of_date) from {MARTS}.sigma_workbook_impressions").fetchone()
+    return row[0] if row else None
 
+
+def _connect(database: str) -> duckdb.DuckDBPyConnection:
     if not os.path.exists(database):
         raise ReportError(f"no database at {database}: {NOT_BUILT}")
     try:
@@ -173,52 +166,20 @@ def _limited(key: str, columns: list[str], rows: list[dict[str, Any]], limit: in
     return Section(key, columns, rows[:limit], max(len(rows) - limit, 0))
 
 
-def _previous_14d_sql(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]]) -> str:
-    """An expression for the previous 14 days' impressions of `w` (a workbook mart row)."""
-    present = set(columns["sigma_workbook_impressions"])
-    for name in _PREVIOUS_14D:
-        if name in present:
-            return f"w.{name}"
-    # Fallback: the days 15..28 before the as-of date, from the events. The as-of date is
-    # recovered from the mart (last impression + days since), else today in UTC.
-    return (
-        "(select coalesce(sum(f.impression_count), 0) from marts.fct_sigma_impressions f "
-        "where f.workbook_url_id = w.workbook_url_id and f.request_time >= a.as_of - interval 27 day "
-        "and f.request_time < a.as_of - interval 13 day)"
-    )
-
-
-def _optional(columns: dict[str, list[str]], table: str, column: str, alias: str = "") -> str:
-    """The column if the mart has it (columns beyond the contract), else NULL."""
-    if column in columns.get(table, []):
-        return f"{alias}.{column}" if alias else column
-    return "null"
-
-
 def _popular(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    previous = _previous_14d_sql(con, columns)
     rows = _query(
         con,
-        f"""
-        with as_of as (
-            select coalesce(
-                max(cast(last_impression_at as date) + cast(days_since_last_impression as integer)),
-                current_date
-            )::timestamp as as_of
-            from marts.sigma_workbook_impressions
-            where days_since_last_impression is not null
-        )
+        """
         select
             w.workbook_name,
             w.workbook_url_id,
             w.owner_email,
             w.total_impressions_14d as impressions_14d,
             w.unique_users_14d,
-            {previous} as impressions_previous_14d,
+            w.impressions_previous_14d,
             w.total_impressions_30d as impressions_30d,
             w.last_impression_at
         from marts.sigma_workbook_impressions as w
-        cross join as_of as a
         where w.total_impressions_14d > 0
         order by w.total_impressions_14d desc, w.unique_users_14d desc, w.workbook_name
         """,
@@ -253,7 +214,7 @@ def trend(current: int | None, previous: int | None) -> str:
 def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
     rows = _query(
         con,
-        f"""
+        """
         select
             workbook_name,
             workbook_url_id,
@@ -262,7 +223,7 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
             last_impression_at,
             days_since_last_impression,
             total_impressions_90d as impressions_90d,
-            {_optional(columns, "sigma_workbook_impressions", "is_stale")} as is_stale
+            is_stale
         from marts.sigma_workbook_impressions
         where total_impressions_30d = 0
         order by last_impression_at asc nulls first, workbook_name
@@ -287,7 +248,7 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
 def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
     rows = _query(
         con,
-        f"""
+        """
         select
             e.element_name,
             e.element_id,
@@ -298,7 +259,7 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
             w.owner_email,
             e.last_impression_at,
             e.total_impressions_90d as impressions_90d,
-            {_optional(columns, "sigma_element_impressions", "is_stale", "e")} as is_stale
+            e.is_stale
         from marts.sigma_element_impressions as e
         left join marts.sigma_workbook_impressions as w
             on e.workbook_url_id = w.workbook_url_id
@@ -434,7 +395,7 @@ def _files(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit:
             fix = FILE_FIXES["failed"]
         elif aliases is not None and file["rows_loaded"]:
             mapping = map_headers(list(file["headers"] or []), aliases)
-            missing = [c for c in ("request_time", "user_email", "workbook_url_id") if not mapping.get(c)]
+            missing = missing_required(mapping)
             if missing:
                 problem = "no column for " + ", ".join(missing) + " (every row is rejected)"
                 fix = FILE_FIXES["missing_required"]
@@ -454,170 +415,4 @@ FILE_FIXES = {
     "missing_required": "add the column to the Sigma export, or add the file's header spelling to "
     "vars.sigma_column_aliases in dbt_project.yml",
     "missing_element_id": "add the element id (element_id or node_id) to the export to get element metrics",
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering
-# ---------------------------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """A JSON/CSV-friendly value: ISO times, ints for decimals."""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-def _shown(value: Any) -> str:
-    """A value as a table cell."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(_plain(value))
-
-
-def render_json(report: list[Section], stream: TextIO) -> None:
-    data = {s.key: [{c: _plain(row.get(c)) for c in s.columns} for row in s.rows] for s in report}
-    data["more_rows"] = {s.key: s.more for s in report if s.more}
-    json.dump(data, stream, indent=2)
-    stream.write("\n")
-
-
-def render_csv(report: list[Section], stream: TextIO) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
-    single = len(report) == 1
-    for index, section in enumerate(report):
-        if index:
-            stream.write("\n")
-        prefix = [] if single else ["section"]
-        writer.writerow([*prefix, *section.columns])
-        for row in section.rows:
-            cells = ["" if row.get(c) is None else _plain(row.get(c)) for c in section.columns]
-            writer.writerow([*([] if single else [section.key]), *cells])
-
-
-def _md_cell(value: Any) -> str:
-    return _shown(value).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(report: list[Section], stream: TextIO) -> None:
-    stream.write("# Sigma impressions report\n")
-    for section in report:
-        stream.write(f"\n## {section.title}\n\n")
-        if not section.rows:
-            stream.write(f"_{EMPTY[section.key]}_\n")
-            continue
-        stream.write("| " + " | ".join(section.columns) + " |\n")
-        stream.write("|" + "|".join("---" for _ in section.columns) + "|\n")
-        for row in section.rows:
-            stream.write("| " + " | ".join(_md_cell(row.get(c)) for c in section.columns) + " |\n")
-        if section.more:
-            stream.write(f"\n_and {section.more} more (raise --limit)_\n")
-
-
-# The terminal view shows fewer columns than the data formats, with short labels.
-TABLE_COLUMNS = {
-    "popular": [
-        "rank",
-        "workbook_name",
-        "owner_email",
-        "impressions_14d",
-        "unique_users_14d",
-        "impressions_previous_14d",
-        "trend",
-        "impressions_30d",
-        "last_impression_at",
-    ],
-    "unused_workbooks": [
-        "workbook_name",
-        "workbook_url_id",
-        "owner_email",
-        "status",
-        "last_impression_at",
-        "impressions_90d",
-        "is_stale",
-    ],
-    "unused_elements": [
-        "workbook_name",
-        "page_name",
-        "element_name",
-        "element_type",
-        "owner_email",
-        "last_impression_at",
-        "impressions_90d",
-        "is_stale",
-    ],
-    "users": [
-        "rank",
-        "user_email",
-        "impressions_7d",
-        "impressions_14d",
-        "impressions_30d",
-        "workbooks_viewed_30d",
-        "last_impression_at",
-        "is_active_14d",
-    ],
-    "rejected": ["reason", "rows_rejected", "files", "fix"],
-    "unmatched": ["workbook_url_id", "element_id", "reason", "impressions", "unique_users", "last_seen_at", "fix"],
-    "files": ["file_uri", "status", "problem", "fix"],
-}
-LABELS = {
-    "rank": "#",
-    "workbook_name": "workbook",
-    "element_name": "element",
-    "page_name": "page",
-    "element_type": "type",
-    "owner_email": "owner",
-    "user_email": "user",
-    "impressions_7d": "7d",
-    "impressions_14d": "14d",
-    "impressions_30d": "30d",
-    "impressions_90d": "90d",
-    "unique_users_14d": "users 14d",
-    "impressions_previous_14d": "prev 14d",
-    "last_impression_at": "last seen",
-    "last_seen_at": "last seen",
-    "workbooks_viewed_30d": "workbooks 30d",
-    "is_active_14d": "active 14d",
-    "is_stale": "stale",
-    "rows_rejected": "rows",
-    "unique_users": "users",
-}
-
-
-def render_table(report: list[Section], stream: TextIO) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    terminal = hasattr(stream, "isatty") and stream.isatty()
-    console = Console(file=stream, width=None if terminal else 200, highlight=False)
-    for section in report:
-        table = Table(title=section.title, title_justify="left", show_lines=False)
-        if not section.rows:
-            console.print(f"[bold]{section.title}[/bold]\n  {EMPTY[section.key]}\n")
-            continue
-        shown = [c for c in TABLE_COLUMNS.get(section.key, section.columns) if c in section.columns]
-        for column in shown:
-            values = [row.get(column) for row in section.rows if row.get(column) is not None]
-            numeric = bool(values) and all(isinstance(v, int | Decimal) and not isinstance(v, bool) for v in values)
-            table.add_column(LABELS.get(column, column), justify="right" if numeric else "left", overflow="fold")
-        for row in section.rows:
-            table.add_row(*(_shown(row.get(c)) for c in shown))
-        if section.more:
-            table.caption = f"and {section.more} more (raise --limit)"
-        console.print(table)
-        console.print()
-
-
-RENDERERS: dict[str, Callable[[list[Section], TextIO], None]] = {
-    "table": render_table,
-    "markdown": render_markdown,
-    "json": render_json,
-    "csv": render_csv,
 }

@@ -13,23 +13,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from loader.config import build_config
-from loader.lake import (
-    MANIFEST_DIR,
-    ROWS_DIR,
-    current_entries,
-    open_lake,
-    parse_lake_uri,
-    read_committed,
-    read_manifest,
-    run_lake_load,
-)
+from loader.config import ConfigError, LoadConfig, build_config
+from loader.lake import MANIFEST_DIR, ROWS_DIR, Lake, current_entries, open_lake, read_committed, read_manifest
+from loader.landing import LoadSummary, run_load
+from sigma_impressions.pipeline import RunSettings
 from tests.conftest import GcsBucket, S3Bucket
 from tests.helpers.accounting import count_records
 from tests.helpers.exports import ExportDir
+from tests.helpers.processes import clean_env
 
 HEADER = "request_time,user_email,workbook_url_id,element_id\n"
 RUN1 = HEADER + "2026-11-25 10:00,a@x.com,wb1,\n2026-11-25 10:05,b@x.com,wb1,el1\n"
@@ -62,19 +57,23 @@ class Place:
             return f"file://{self.tmp_path / 'lake'}"
         return f"{self.kind}://{self.bucket.name}/lake"
 
-    def config(self):  # -> LoadConfig
+    def config(self) -> LoadConfig:
         if self.bucket is None:
             assert self.exports is not None
             options = {"bucket_uri": self.exports.uri, "database": str(self.tmp_path / "unused.duckdb")}
         else:
             options = self.bucket.options("exports", self.tmp_path / "unused.duckdb")
-        return build_config({**options, "days_back": "6"}, env={})
+        return build_config({**options, "days_back": "6", "lake_uri": self.lake_uri}, env={})
 
-    def load(self):  # -> LoadSummary
-        return run_lake_load(self.config(), parse_lake_uri(self.lake_uri))
+    def load(self) -> LoadSummary:
+        summary = run_load(self.config())
+        assert not (self.tmp_path / "unused.duckdb").exists(), "a lake load must not touch the DuckDB file"
+        return summary
 
-    def lake(self):  # -> Lake
-        return open_lake(self.config(), parse_lake_uri(self.lake_uri))
+    def lake(self) -> Lake:
+        config = self.config()
+        assert config.lake is not None
+        return open_lake(config, config.lake)
 
 
 @pytest.fixture(params=["file", "s3", "gs"])
@@ -165,19 +164,12 @@ def test_lake_objects_are_zstd_parquet(tmp_path: Path) -> None:
 
 
 def test_bad_lake_uri_is_one_clear_line() -> None:
-    from loader.config import ConfigError
-
     with pytest.raises(ConfigError, match="--lake-uri must start with s3://, gs:// or file://"):
-        parse_lake_uri("hdfs://cluster/lake")
-
-
-KILL_SCRIPT = """
-import sys
-from loader.config import build_config
-from loader.lake import parse_lake_uri, run_lake_load
-config = build_config({"bucket_uri": sys.argv[1], "database": sys.argv[3], "days_back": "6"}, env={})
-run_lake_load(config, parse_lake_uri(sys.argv[2]))
-"""
+        build_config({"bucket_uri": "file:///x", "lake_uri": "hdfs://cluster/lake"}, env={})
+    with pytest.raises(ConfigError, match="--lake-uri must not be inside --bucket-uri"):
+        build_config({"bucket_uri": "s3://b/exports"}, env={"SIGMA_IMPRESSIONS_LAKE_URI": "s3://b/exports/lake"})
+    lake = build_config({"bucket_uri": "s3://b/exports"}, env={"SIGMA_IMPRESSIONS_LAKE_URI": "s3://b/lake"}).lake
+    assert str(lake) == "s3://b/lake/"
 
 
 def _write_big(path: Path, rows: int) -> None:
@@ -197,8 +189,9 @@ def test_writer_killed_mid_file_leaves_nothing_readers_see(tmp_path: Path) -> No
     exports.write("small.csv", RUN1, age=timedelta(hours=2))
     _write_big(exports.root / "big.csv", 2_000_000)
     lake_dir = tmp_path / "lake"
-    args = [sys.executable, "-c", KILL_SCRIPT, exports.uri, f"file://{lake_dir}", str(tmp_path / "u.duckdb")]
-    process = subprocess.Popen(args, cwd=Path(__file__).resolve().parents[2])
+    args = [str(Path(sys.executable).parent / "sigma-impressions"), "load", "--bucket-uri", exports.uri]
+    args += ["--days-back", "6", "--lake-uri", f"file://{lake_dir}"]
+    process = subprocess.Popen(args, cwd=tmp_path, env=clean_env(), stdout=subprocess.DEVNULL)
     rows_dir = lake_dir / ROWS_DIR
     deadline = time.monotonic() + 120
     # Kill once the big file's data object is being written (a hidden temp object in the folder).
@@ -210,12 +203,40 @@ def test_writer_killed_mid_file_leaves_nothing_readers_see(tmp_path: Path) -> No
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
 
-    config = build_config({"bucket_uri": exports.uri, "database": str(tmp_path / "u.duckdb")}, env={})
-    lake = open_lake(config, parse_lake_uri(f"file://{lake_dir}"))
+    config = build_config({"bucket_uri": exports.uri, "days_back": "6", "lake_uri": f"file://{lake_dir}"}, env={})
+    assert config.lake is not None
+    lake = open_lake(config, config.lake)
     # small.csv and big.csv are one batch: neither is committed, so readers see no record of either.
     assert current_entries(read_manifest(lake)) == {}
     assert read_committed(lake).num_rows == 0
 
-    summary = run_lake_load(build_config({"bucket_uri": exports.uri, "days_back": "6"}, env={}), lake.uri)
-    assert summary.ok and summary.count("loaded") == 2
+    rerun = subprocess.run([*args], cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "loaded=2" in rerun.stdout
     assert read_committed(lake).num_rows == 2_000_002
+
+
+def test_run_with_a_lake_builds_the_duckdb_marts_from_it(tmp_path: Path) -> None:
+    exports = ExportDir(tmp_path / "exports")
+    exports.write("run1.csv", RUN1)
+    lake_uri = f"file://{tmp_path / 'lake'}"
+    settings = RunSettings.from_options({"bucket_uri": exports.uri, "lake_uri": lake_uri, "vars": "{a: 1}"}, env={})
+    assert settings.load.lake is not None
+    assert '"sigma_lake_uri": "' + lake_uri + '/"' in (settings.dbt.vars or "")
+    assert '"a": 1' in (settings.dbt.vars or "")
+
+    database = tmp_path / "reader.duckdb"
+    args = [str(Path(sys.executable).parent / "sigma-impressions"), "run", "--bucket-uri", exports.uri]
+    args += ["--lake-uri", lake_uri, "--database", str(database)]
+    env = clean_env(DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "loaded=1" in done.stdout
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("select count(*) from marts.fct_sigma_impressions").fetchone()
+        view = con.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = 'sigma_raw' and table_name = 'impression_rows'"
+        ).fetchone()
+    assert rows == (2,)
+    assert view == ("VIEW",)  # the raw relations are views over the lake, not landed tables

@@ -1,0 +1,11 @@
+"""`sigma-impressions report`: what an admin acts on, read from the marts.
+
+sections.build_report(database, limit, sections) -> list[Section] is the data (every number a
+marts' contract column); render holds one function per output format (RENDERERS) and
+print_report, which the CLI calls.
+"""
+
+from sigma_impressions.report.render import RENDERERS, print_report
+from sigma_impressions.report.sections import FIXES, SECTIONS, ReportError, Section, build_report, trend
+
+__all__ = ["FIXES", "RENDERERS", "SECTIONS", "ReportError", "Section", "build_report", "print_report", "trend"]
