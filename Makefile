@@ -68,7 +68,7 @@ bench: install
 ## Spark local vs DuckDB building the same marts from the same Parquet lake (docs/benchmarks.md).
 SPARK_BENCH_ROWS ?= 1000000,5000000
 bench-spark: install-spark
-	$(BIN)/python bench/spark_vs_duckdb.py --rows $(SPARK_BENCH_ROWS)
+	$(BIN)/python bench/spark_vs_duckdb.py --rows $(SPARK_BENCH_ROWS) --docs-dir docs
 
 docs: install
 	$(BIN)/dbt docs generate

@@ -222,7 +222,11 @@ def land_lake_batch(
     results: list[FileResult] = []
     try:
         for obj in batch:
-            parsed = _parse_file(con, fs, obj, config, 0)  # one file at a time: its temp tables are slot 0
+            try:
+                parsed = _parse_file(con, fs, obj, config, 0)  # one file at a time: its temp tables are slot 0
+            except duckdb.Error as exc:  # the parse step's own database (memory, temp space) failed
+                reason = describe_error(exc, "file")
+                raise LakeError(f"cannot parse into the temporary DuckDB (memory, temp space?): {reason}") from exc
             if parsed.file is not None:
                 try:
                     rows_file, rejects_file = _write_data(con, lake, parsed, config, commit_id)
