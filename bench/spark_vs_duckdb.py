@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,41 +33,27 @@ import datagen  # noqa: E402
 from report import SPARK_SECTION_MARKER  # noqa: E402
 
 BIN = Path(sys.executable).parent
-LAND = """
-import sys
-from loader.config import build_config
-from loader.lake import parse_lake_uri, run_lake_load
-summary = run_lake_load(build_config({"bucket_uri": sys.argv[1], "days_back": "6"}), parse_lake_uri(sys.argv[2]))
-assert summary.ok, [r.error for r in summary.results if r.error]
-print(f"rows={summary.rows_loaded}")
-"""
 
 
 def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes, summed over the process tree) of one command."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        cmd, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    peak = 0
-    root = psutil.Process(process.pid)
-    output: list[str] = []
-    assert process.stdout is not None
-    os.set_blocking(process.stdout.fileno(), False)
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        chunk = process.stdout.read()
-        if chunk:
-            output.append(chunk)
-        time.sleep(0.2)
-    output.append(process.stdout.read() or "")
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
     if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(cmd)}\n{''.join(output)[-3000:]}")
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(cmd)}\n{output[-3000:]}")
     return seconds, peak
 
 
@@ -156,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True)
         data = datagen.generate(work / "exports", rows)
         lake_uri = f"file://{work / 'lake'}"
-        land = [str(BIN / "python"), "-c", LAND, f"file://{data.history_dir}", lake_uri]
+        land = [str(BIN / "sigma-impressions"), "load", "--bucket-uri", f"file://{data.history_dir}"]
+        land += ["--days-back", "6", "--lake-uri", lake_uri]
         for name, (seconds, peak) in (
             ("load --lake-uri", measure(land, {}, PROJECT_DIR)),
             ("dbt build, duckdb on the lake", dbt_build("duckdb", lake_uri, work, data.as_of_date)),
