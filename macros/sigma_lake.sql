@@ -203,6 +203,7 @@
     {%- endset -%}
 
     {%- set rejects_sql -%}
+        {%- if reject_paths %}
         select
             cast(_file_uri as {{ string }}) as _file_uri,
             cast(line_number as {{ dbt.type_bigint() }}) as line_number,
@@ -210,22 +211,18 @@
             cast(raw_text as {{ string }}) as raw_text,
             cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at,
             cast(_integration_name as {{ string }}) as _integration_name
-        {%- if reject_paths %}
         from {{ sigma_lake_scan(reject_paths) }}
         {%- else %}
-        from (select 1 as one) as no_rejects
-        cross join (
-            select
-                cast(null as {{ string }}) as _file_uri,
-                cast(null as {{ dbt.type_bigint() }}) as line_number,
-                cast(null as {{ string }}) as error,
-                cast(null as {{ string }}) as raw_text,
-                cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
-                cast(null as {{ string }}) as _integration_name
-        ) as nothing
+        select
+            cast(null as {{ string }}) as _file_uri,
+            cast(null as {{ dbt.type_bigint() }}) as line_number,
+            cast(null as {{ string }}) as error,
+            cast(null as {{ string }}) as raw_text,
+            cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+            cast(null as {{ string }}) as _integration_name
         where 1 = 0
         {%- endif %}
-    {%- endset -%}
+    {%- endset %}
 
     {%- set files_sql -%}
         select

@@ -87,7 +87,30 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         env={**lake_env, "SIGMA_IMPRESSIONS_SPARK_WAREHOUSE": str(root / "spark_warehouse")},
         timeout=1500,
     )
-    return {"root": root, "lake": root / "lake", "own": own_file, "lake_file": lake_file, "spark_output": spark.stdout}
+    # Spark's marts as of today, read now: the fixture-date run below rewrites them.
+    today_marts = {}
+    with duckdb.connect(str(lake_file), read_only=True) as con:
+        for mart in MARTS:
+            described = con.execute(f"describe marts.{mart}").fetchall()
+            names, types = [row[0] for row in described], [row[1] for row in described]
+            today_marts[mart] = _spark_mart(root / "lake", mart, names, types)
+    built = {
+        "today_spark": today_marts,
+        "lake": root / "lake",
+        "own": own_file,
+        "lake_file": lake_file,
+        "spark_output": spark.stdout,
+    }
+    # The fixtures' own report date, where their windows were checked by hand (tests/functional):
+    # the marts again on both engines (the models upstream of them do not depend on the date).
+    fixture_date = {"as_of_date": fixtures.AS_OF}
+    marts_only = ["run", "--select", "marts", "--exclude", "fct_sigma_impressions"]
+    fixture_file = root / "lake_reader_fixture_date.duckdb"
+    run_dbt(["build", *NO_UNIT], fixture_file, root / "dbt_lake_fixture", vars=fixture_date, env=lake_env)
+    spark_env = {**lake_env, "SIGMA_IMPRESSIONS_SPARK_WAREHOUSE": str(root / "spark_warehouse")}
+    run_dbt(marts_only, root / "unused.duckdb", root / "dbt_spark", vars=fixture_date, target="spark", env=spark_env)
+    built["fixture_date_file"] = fixture_file
+    return built
 
 
 def _duckdb_mart(database: Path, mart: str) -> tuple[list[str], list[str], list[tuple]]:
@@ -129,8 +152,8 @@ def test_spark_build_passes_with_the_data_warnings(builds: dict) -> None:
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_spark_mart_equals_duckdb_reading_the_same_lake(builds: dict, mart: str) -> None:
-    names, types, duck_rows = _duckdb_mart(builds["lake_file"], mart)
-    spark_names, spark_rows = _spark_mart(builds["lake"], mart, names, types)
+    names, _types, duck_rows = _duckdb_mart(builds["lake_file"], mart)
+    spark_names, spark_rows = builds["today_spark"][mart]
     assert spark_names == names
     assert duck_rows, f"{mart} is empty: the comparison would prove nothing"
     assert spark_rows == duck_rows
@@ -138,9 +161,23 @@ def test_spark_mart_equals_duckdb_reading_the_same_lake(builds: dict, mart: str)
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_spark_mart_equals_duckdb_on_its_own_file(builds: dict, mart: str) -> None:
-    names, types, duck_rows = _duckdb_mart(builds["own"], mart)
-    _, spark_rows = _spark_mart(builds["lake"], mart, names, types)
+    names, _types, duck_rows = _duckdb_mart(builds["own"], mart)
+    _, spark_rows = builds["today_spark"][mart]
     assert _without(names, spark_rows, "_loaded_at") == _without(names, duck_rows, "_loaded_at")
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_spark_mart_equals_duckdb_at_the_fixture_date(builds: dict, mart: str) -> None:
+    names, types, duck_rows = _duckdb_mart(builds["fixture_date_file"], mart)
+    spark_names, spark_rows = _spark_mart(builds["lake"], mart, names, types)
+    assert spark_names == names
+    assert spark_rows == duck_rows
+
+
+def test_fixture_date_windows_hold_the_fixture_events(builds: dict) -> None:
+    names, _types, rows = _duckdb_mart(builds["fixture_date_file"], "sigma_user_activity")
+    by_user = {row[names.index("user_email")]: row for row in rows}
+    assert by_user["ann@x.com"][names.index("impressions_7d")] > 0  # the fixtures' events count at their date
 
 
 def test_used_lists_are_compared(builds: dict) -> None:
