@@ -10,14 +10,14 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install install-spark run test test-slow test-spark test-all lint bench bench-spark docs clean
+.PHONY: install install-spark run test test-slow test-spark test-all lint integration-tests bench bench-spark docs clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[test,metrics]'
 	$(BIN)/python -c "import duckdb, duckdb_extensions; \
 	  con = duckdb.connect(config={'extension_directory': '$(SIGMA_IMPRESSIONS_EXTENSION_DIR)'}); \
 	  duckdb_extensions.import_extension('httpfs', con=con)"
@@ -35,8 +35,19 @@ lint: install
 	$(BIN)/ruff format --check loader sigma_impressions tests bench
 	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt_singular
 
-## Lint, then every test: pure functions, loader against moto_server and the GCS emulator, dbt, end to end.
-test: lint
+## This repo installed as a dbt package by integration_tests/ (packages.yml `local: ../`): seed
+## its fixture, `dbt build` (the package's models and tests, and the marts against expected rows).
+integration-tests: install
+	cd integration_tests && export DBT_PROFILES_DIR=$(CURDIR)/integration_tests \
+	  SIGMA_IMPRESSIONS_IT_DUCKDB_PATH=$(CURDIR)/integration_tests/target/integration_tests.duckdb && \
+	  rm -f $$SIGMA_IMPRESSIONS_IT_DUCKDB_PATH && \
+	  $(CURDIR)/$(BIN)/dbt deps --quiet && \
+	  $(CURDIR)/$(BIN)/dbt seed --quiet && \
+	  $(CURDIR)/$(BIN)/dbt build --quiet
+
+## Lint, the package's integration tests, then every test: pure functions, loader against
+## moto_server and the GCS emulator, dbt and the semantic layer (mf), end to end.
+test: lint integration-tests
 	$(BIN)/pytest -q -m "not slow and not spark"
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.
@@ -75,4 +86,4 @@ docs: install
 	@echo "Serve with: $(BIN)/dbt docs serve --port 8080"
 
 clean:
-	rm -rf target logs warehouse/*.duckdb* $(DEMO_DIR)
+	rm -rf target logs warehouse/*.duckdb* $(DEMO_DIR) integration_tests/target integration_tests/logs integration_tests/dbt_packages

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from loader.config import LoadConfig
-from loader.contract import OPTIONAL, REQUIRED, load_aliases, map_headers, missing_required
+from loader.contract import OPTIONAL, REQUIRED, load_aliases, map_headers, missing_required, project_dir
 from loader.csv_reader import UnreadableFile, read_header_from
+from loader.freshness import ExportFreshness, judge, load_thresholds
 from loader.storage import ExportObject, describe_error, list_exports, make_filesystem
 
 
@@ -28,6 +29,8 @@ class CheckReport:
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, list[str]] = field(default_factory=dict)
     problem: str | None = None
+    # The newest export file's age (in the window or older), by dbt's source freshness thresholds.
+    freshness: ExportFreshness | None = None
 
     @property
     def missing_required(self) -> list[str]:
@@ -45,6 +48,8 @@ class CheckReport:
             f"export files in the last {self.days_back} day(s): {self.files_in_window}"
             f" (older: {self.older_files}, other objects ignored: {self.ignored_objects})",
         ]
+        if self.freshness is not None:
+            out.append(self.freshness.line())
         if self.newest is None:
             out.append(
                 "not usable: no .csv or .csv.gz export in the window; check the prefix and "
@@ -85,6 +90,7 @@ def run_check(config: LoadConfig, now: datetime | None = None, filesystem: Any =
         files_in_window=len(listing.in_window),
         older_files=listing.older,
         ignored_objects=listing.ignored,
+        freshness=judge(listing.newest_at, load_thresholds(project_dir()), now=now),
     )
     if not listing.in_window:
         return report

@@ -3,7 +3,8 @@
 - REQUIRED / OPTIONAL: the canonical columns of an impression (the staging model's contract).
 - METADATA_COLUMNS: the columns the loader adds to every landed row of sigma_raw.impression_rows.
 - normalize_header / map_headers: the one header-matching rule (the dbt macro applies the same).
-- aliases() and impression_windows(): read from `vars` in dbt_project.yml, the one list of each.
+- aliases(), impression_windows() and freshness_thresholds(): read from `vars` in
+  dbt_project.yml, the one list of each.
 
 Nothing else in Python repeats these lists: import them from here.
 """
@@ -29,6 +30,8 @@ METADATA_COLUMNS = {
 }
 ALIASES_VAR = "sigma_column_aliases"
 WINDOWS_VAR = "impression_windows"
+FRESHNESS_WARN_VAR = "sigma_freshness_warn_after_hours"
+FRESHNESS_ERROR_VAR = "sigma_freshness_error_after_days"
 PROJECT_DIR_ENV = "SIGMA_IMPRESSIONS_PROJECT_DIR"
 
 
@@ -67,6 +70,21 @@ def impression_windows(project: Path | None = None) -> tuple[int, ...]:
     if not isinstance(windows, list) or not windows or not all(isinstance(n, int) and n > 0 for n in windows):
         raise ValueError(f"{project / 'dbt_project.yml'}: vars.{WINDOWS_VAR} must be a list of whole days")
     return tuple(windows)
+
+
+def freshness_thresholds(project: Path | None = None) -> tuple[float, float]:
+    """(warn after hours, error after days) of the export's source freshness, from
+    vars.sigma_freshness_warn_after_hours / vars.sigma_freshness_error_after_days."""
+    project = project or project_dir()
+    values = _dbt_vars(project)
+    try:
+        warn_hours = float(values.get(FRESHNESS_WARN_VAR, 36))
+        error_days = float(values.get(FRESHNESS_ERROR_VAR, 7))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{project / 'dbt_project.yml'}: vars.{FRESHNESS_WARN_VAR} and vars.{FRESHNESS_ERROR_VAR} must be numbers"
+        ) from None
+    return warn_hours, error_days
 
 
 def normalize_header(header: str) -> str:

@@ -64,6 +64,7 @@ class Listing:
     older: int  # export files outside the window
     ignored: int  # objects that are not .csv / .csv.gz
     unsafe: list[str]  # local entries that point outside the prefix (symlinks), never read
+    newest_at: datetime | None = None  # the newest export file's last_modified, in the window or not
 
 
 def make_filesystem(config: LoadConfig) -> Any:
@@ -116,15 +117,18 @@ def list_exports(fs: Any, bucket: BucketUri, days_back: int, now: datetime | Non
     objects, unsafe = _list_local(bucket) if bucket.scheme == "file" else _list_remote(fs, bucket)
     in_window: list[ExportObject] = []
     older = ignored = 0
+    newest_at: datetime | None = None
     for obj in objects:
         if not EXPORT_NAME.search(obj.uri):
             ignored += 1
-        elif obj.last_modified >= since:
+            continue
+        newest_at = obj.last_modified if newest_at is None else max(newest_at, obj.last_modified)
+        if obj.last_modified >= since:
             in_window.append(obj)
         else:
             older += 1
     in_window.sort(key=lambda o: (o.last_modified, o.uri))
-    return Listing(in_window, older, ignored, unsafe)
+    return Listing(in_window, older, ignored, unsafe, newest_at)
 
 
 def _list_remote(fs: Any, bucket: BucketUri) -> tuple[list[ExportObject], list[str]]:

@@ -1,9 +1,21 @@
 {#-
-    The materialization of the incremental models: `incremental` (delete+insert, with post-hooks
-    that delete the rows of replaced files) where the engine can delete rows; a full rebuild
-    (`table`) on Spark's plain Parquet tables, which cannot delete or merge rows (Delta or Iceberg
-    tables could). Both give the same rows: the incremental models equal a full refresh.
+    The one incremental pattern of the file-driven models (staging rows, per-file groups, the
+    deduplicated events, the daily rollup). Every row carries the parse signature it was built
+    with; most carry the file version it came from (_file_uri, _loaded_at).
+
+    - sigma_incremental_rebuild_all(): this run builds every row (a full build or refresh, or the
+      table holds rows of another parse signature: aliases extended, parsing rules changed).
+    - sigma_rows_of_new_file_versions(rows): otherwise only the rows of file versions the table
+      does not hold yet (new files, and the new version of a changed file); delete+insert on
+      _file_uri then replaces that file's earlier rows.
+    - sigma_delete_stale_rows(...): the post-hook; drops rows of another parse signature and rows
+      of file versions that are no longer the landed one (changed to nothing, failed, gone).
+    - sigma_incremental_materialization(): `incremental` where the engine can delete rows; a full
+      rebuild (`table`) on Spark's plain Parquet tables, which cannot delete or merge rows (Delta or
+      Iceberg tables could). Both give the same rows: the incremental models equal a full refresh,
+      and the post-hooks, which only clean up after incremental runs, render to nothing on a table.
 -#}
+
 {% macro sigma_incremental_materialization() -%}
     {{ return(adapter.dispatch("sigma_incremental_materialization", "sigma_impressions")()) }}
 {%- endmacro %}
@@ -14,4 +26,66 @@
 
 {% macro spark__sigma_incremental_materialization() -%}
     {{ return("table") }}
+{%- endmacro %}
+
+{#- A post-hook statement that runs only on incremental models ('' otherwise: dbt skips it). -#}
+{% macro sigma_incremental_hook(statement) -%}
+    {{ return(statement if model.config.materialized == "incremental" else "") }}
+{%- endmacro %}
+
+{% macro sigma_incremental_rebuild_all() -%}
+    {{ return(not is_incremental() or sigma_parse_signature_changed(this)) }}
+{%- endmacro %}
+
+{#- A select of the rows of `rows` (a CTE or relation with _file_uri and _loaded_at) to build in
+    this run: all of them when rebuilding, else those of file versions not in this table yet. -#}
+{% macro sigma_rows_of_new_file_versions(rows) -%}
+    {%- if sigma_incremental_rebuild_all() -%}
+    select * from {{ rows }}
+    {%- else -%}
+    select candidate_rows.*
+    from {{ rows }} as candidate_rows
+    left join (
+        select distinct
+            _file_uri,
+            _loaded_at
+        from {{ this }}
+    ) as built_versions
+        on
+            candidate_rows._file_uri = built_versions._file_uri
+            and candidate_rows._loaded_at = built_versions._loaded_at
+    where built_versions._file_uri is null
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook SQL: delete this table's rows built with another parse signature, and (when
+    `versions` is given) the rows whose (_file_uri, _loaded_at) is not a row of `versions`
+    (a relation with `uri_column` and `loaded_at_column`, filtered by `versions_filter`).
+    `rows_filter` limits the version check to some rows (e.g. rows that have a file). -#}
+{% macro sigma_delete_stale_rows(versions=none, uri_column="file_uri", loaded_at_column="loaded_at", versions_filter=none, rows_filter=none) -%}
+    {%- if model.config.materialized != "incremental" -%}
+        {{ return("") }}
+    {%- endif -%}
+    delete from {{ this }}
+    where
+        _parse_signature <> '{{ sigma_parse_signature() }}'
+        {%- if versions is not none %}
+        or (
+            {{ rows_filter if rows_filter else "true" }}
+            and not exists (
+                select 1
+                from {{ versions }} as file_versions
+                where
+                    {{ versions_filter ~ " and" if versions_filter }}
+                    file_versions.{{ uri_column }} = {{ this.identifier }}._file_uri
+                    and file_versions.{{ loaded_at_column }} = {{ this.identifier }}._loaded_at
+            )
+        )
+        {%- endif %}
+{%- endmacro %}
+
+{#- The start time of this dbt invocation (UTC) as a timestamp literal: stamps the rows an
+    incremental run (re)computes, so the models downstream find what changed. -#}
+{% macro sigma_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

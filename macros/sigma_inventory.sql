@@ -8,6 +8,11 @@
     {%- set configured = var(var_name, "") -%}
     {%- set configured = "" if configured is none else (configured | string | trim) -%}
     {%- if configured == "" -%}
+        {%- if not sigma_demo_inventory_enabled() -%}
+            {{ exceptions.raise_compiler_error(
+                "vars." ~ var_name ~ " is empty and the demo inventory seeds are off: set vars."
+                ~ var_name ~ " to your inventory ('schema.table'), or vars.sigma_demo_inventory: true") }}
+        {%- endif -%}
         {{ return(ref(seed_name)) }}
     {%- endif -%}
     {%- set parts = configured.split(".") -%}
@@ -20,4 +25,18 @@
             "vars." ~ var_name ~ " must be '' (the seed), 'schema.table' or 'database.schema.table', got '"
             ~ configured ~ "'") }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Whether the demo inventory seeds are loaded: var('sigma_demo_inventory') when set (true/false),
+    otherwise only when this package is the root project, so a parent project that installs the
+    package never gets the demo seeds by accident. The seeds' `enabled` config says the same.
+-#}
+{% macro sigma_demo_inventory_enabled() -%}
+    {%- set configured = var("sigma_demo_inventory", "") -%}
+    {%- set configured = "" if configured is none else (configured | string | trim | lower) -%}
+    {%- if configured == "" -%}
+        {{ return(project_name == "sigma_impressions") }}
+    {%- endif -%}
+    {{ return(configured in ["true", "1", "yes"]) }}
 {%- endmacro %}

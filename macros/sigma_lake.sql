@@ -246,3 +246,17 @@
     {%- do sigma_lake_create_view("rejected_lines", rejects_sql) -%}
     {{ return("") }}
 {%- endmacro %}
+
+{#- Marts published as views on DuckDB (no copy: a run costs nothing there) are Parquet tables
+    on Spark, so that every mart has its files at <lake>/marts/<mart>/ for any engine to read. -#}
+{% macro sigma_published_view_materialization() -%}
+    {{ return(adapter.dispatch("sigma_published_view_materialization", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_published_view_materialization() -%}
+    {{ return("view") }}
+{%- endmacro %}
+
+{% macro spark__sigma_published_view_materialization() -%}
+    {{ return("table") }}
+{%- endmacro %}

@@ -1,6 +1,8 @@
 {#-
-    Aggregates shared by the workbook and element marts, over rows of
-    int_sigma__impressions_resolved already restricted to events before the window end.
+    Aggregates of the daily rollup (int_sigma__impressions_daily and its resolved view): one
+    row per UTC day, workbook, element and user with `impressions`, `first_impression_at` and
+    `last_impression_at`. Every window is whole UTC days, so these equal the same sums over the
+    events.
 -#}
 
 {#- Sum as BIGINT, 0 when there are no values, saturating at the BIGINT maximum (a count may
@@ -12,27 +14,44 @@
     )
 {%- endmacro %}
 
-{#- Sum of impression_count in the N-day window, as BIGINT (0 when none). -#}
-{% macro sigma_window_impressions(days, timestamp_column="request_time", value="impression_count") -%}
-    {{ sigma_sum_bigint("case when " ~ sigma_in_window(timestamp_column, days) ~ " then " ~ value ~ " else 0 end") }}
+{#- Sum of `value` over the rows whose day is in the N-day window, as BIGINT (0 when none). -#}
+{% macro sigma_window_impressions(days, date_column="impression_date", value="impressions") -%}
+    {{ sigma_sum_bigint("case when " ~ sigma_day_in_window(date_column, days) ~ " then " ~ value ~ " else 0 end") }}
 {%- endmacro %}
 
-{#- Distinct users in the N-day window, as BIGINT. -#}
-{% macro sigma_window_users(days, timestamp_column="request_time", user_column="user_email") -%}
-    cast(count(distinct case when {{ sigma_in_window(timestamp_column, days) }} then {{ user_column }} end) as {{ dbt.type_bigint() }})
+{#- Distinct `distinct_column` over the rows whose day is in the N-day window, as BIGINT. -#}
+{% macro sigma_window_distinct(days, distinct_column="user_email", date_column="impression_date") -%}
+    cast(count(distinct case when {{ sigma_day_in_window(date_column, days) }} then {{ distinct_column }} end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- The per-resource aggregates: total_impressions_<N>d for every window, unique users 14/30d,
-    the previous 14 days, the stale window and the last impression. -#}
-{% macro sigma_resource_aggregates() -%}
+{#- Per resource and user, over rollup rows before the window end: impressions in every window,
+    the previous 14 days, the stale window and the `used` window, whether the user viewed it in
+    the 14 and 30 days (for unique users), and the last impression (overall and in the `used`
+    window). Plain sums and maxima: no distinct aggregate, so DuckDB can spill them. -#}
+{% macro sigma_resource_user_aggregates() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_window_impressions(days) }} as total_impressions_{{ days }}d,
     {%- endfor %}
-    {{ sigma_window_users(14) }} as unique_users_14d,
-    {{ sigma_window_users(30) }} as unique_users_30d,
-    {{ sigma_sum_bigint("case when " ~ sigma_in_previous_window('request_time', 14) ~ " then impression_count else 0 end") }} as impressions_previous_14d,
+    {{ sigma_sum_bigint("case when " ~ sigma_day_in_previous_window('impression_date', 14) ~ " then impressions else 0 end") }} as impressions_previous_14d,
     {{ sigma_window_impressions(var('sigma_stale_after_days', 30)) }} as impressions_stale_window,
-    max(request_time) as last_impression_at
+    {{ sigma_window_impressions(sigma_used_window_days()) }} as impressions_used_window,
+    max(case when {{ sigma_day_in_window('impression_date', 14) }} then 1 else 0 end) as viewed_14d,
+    max(case when {{ sigma_day_in_window('impression_date', 30) }} then 1 else 0 end) as viewed_30d,
+    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then 1 else 0 end) as viewed_used_window,
+    max(case when {{ sigma_day_in_window('impression_date', sigma_used_window_days()) }} then last_impression_at end) as last_impression_used_window_at,
+    max(last_impression_at) as last_impression_at
+{%- endmacro %}
+
+{#- Per resource, over the rows of sigma_resource_user_aggregates: the marts' metrics. -#}
+{% macro sigma_resource_aggregates() -%}
+    {%- for days in sigma_windows() %}
+    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
+    {%- endfor %}
+    cast(sum(viewed_14d) as {{ dbt.type_bigint() }}) as unique_users_14d,
+    cast(sum(viewed_30d) as {{ dbt.type_bigint() }}) as unique_users_30d,
+    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
+    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
+    max(last_impression_at) as last_impression_at
 {%- endmacro %}
 
 {#- Zero-filled metric columns after a left join of `metrics` onto the inventory. -#}
@@ -44,7 +63,8 @@
     coalesce({{ metrics }}.unique_users_30d, 0) as unique_users_30d,
     coalesce({{ metrics }}.impressions_previous_14d, 0) as impressions_previous_14d,
     coalesce({{ metrics }}.impressions_stale_window, 0) as impressions_stale_window,
-    {{ metrics }}.last_impression_at
+    {{ metrics }}.last_impression_at,
+    coalesce({{ metrics }}.used, {{ sigma_empty_used_list() }}) as used
 {%- endmacro %}
 
 {#- Columns derived from the zero-filled metrics: days since, trend, rank, stale. `created_at`

@@ -31,14 +31,26 @@
         "sigma_used_list: no portable SQL for a list of structs; add " ~ adapter.type() ~ "__sigma_used_list") }}
 {%- endmacro %}
 
+{#- DuckDB: an unordered list sorted afterwards (by -impressions, then user_email), not
+    array_agg(... order by ...): an ordered aggregate buffers every input row and cannot spill,
+    which runs out of memory under memory_limit on a large history. -#}
 {% macro duckdb__sigma_used_list(user_email, impressions, last_impression_at) -%}
-    array_agg(
-        struct_pack(
-            user_email := {{ user_email }},
-            impressions := {{ impressions }},
-            last_impression_at := {{ last_impression_at }}
+    list_transform(
+        list_sort(
+            list(
+                struct_pack(
+                    sort_key := -{{ impressions }},
+                    user_email := {{ user_email }},
+                    impressions := {{ impressions }},
+                    last_impression_at := {{ last_impression_at }}
+                )
+            )
+        ),
+        used_entry -> struct_pack(
+            user_email := used_entry.user_email,
+            impressions := used_entry.impressions,
+            last_impression_at := used_entry.last_impression_at
         )
-        order by {{ impressions }} desc, {{ user_email }} asc
     )
 {%- endmacro %}
 

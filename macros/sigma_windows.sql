@@ -62,3 +62,36 @@
     {%- endfor -%}
     {{ return(windows) }}
 {%- endmacro %}
+
+{#- Day-grain versions, for the daily rollup: the N-day window is the days
+    [as_of_date - (N-1), as_of_date], the previous 14 days [as_of_date - 27, as_of_date - 14],
+    and "before the window end" is every day up to as_of_date. -#}
+{% macro sigma_date_literal(value) -%}
+    cast('{{ value.strftime("%Y-%m-%d") }}' as date)
+{%- endmacro %}
+
+{% macro sigma_day_in_window(date_column, days) -%}
+    ({{ date_column }} >= {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(days | int) - 1)) }} and {{ date_column }} <= {{ sigma_as_of_date_literal() }})
+{%- endmacro %}
+
+{% macro sigma_day_in_previous_window(date_column, days=14) -%}
+    ({{ date_column }} >= {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=2 * (days | int) - 1)) }} and {{ date_column }} < {{ sigma_date_literal(sigma_as_of_date() - modules.datetime.timedelta(days=(days | int) - 1)) }})
+{%- endmacro %}
+
+{% macro sigma_day_before_window_end(date_column) -%}
+    ({{ date_column }} <= {{ sigma_as_of_date_literal() }})
+{%- endmacro %}
+
+{#- The window of the `used` lists, in days (vars.sigma_used_window_days). -#}
+{% macro sigma_used_window_days() -%}
+    {{ return(var("sigma_used_window_days", 60) | int) }}
+{%- endmacro %}
+
+{#- The windows of sigma_user_activity (vars.sigma_user_activity_windows). -#}
+{% macro sigma_user_activity_windows() -%}
+    {%- set windows = [] -%}
+    {%- for days in var("sigma_user_activity_windows", [7, 14, 30, 60]) -%}
+        {%- do windows.append(days | int) -%}
+    {%- endfor -%}
+    {{ return(windows) }}
+{%- endmacro %}

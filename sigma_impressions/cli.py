@@ -137,8 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="load, then dbt build (what an orchestrator calls)",
-        description="`load` followed by `dbt build` through dbt's programmatic runner. "
-        "Non-zero exit when either step fails. Orchestrators call the same steps in-process: "
+        description="`load` followed by `dbt build` through dbt's programmatic runner, then "
+        "`dbt source freshness`: one line says how old the newest export file is. Non-zero exit "
+        "when a step fails or that file is older than vars.sigma_freshness_error_after_days "
+        "(default 7; past vars.sigma_freshness_warn_after_hours, default 36, it only warns). "
+        "Orchestrators call the same steps in-process: "
         "sigma_impressions.pipeline.run(RunSettings.from_options({...})).",
     )
     _source_options(run)
@@ -285,6 +288,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(line)
         if step == "dbt" and result.dbt is not None and result.dbt.ok:
             print(result.dbt.message)
+        if step == "freshness" and result.freshness is not None and not result.freshness.is_error:
+            print(result.freshness.line())  # an error-level age is in result.errors (stderr)
         for message in result.errors[printed:]:
             _error(message)
         printed = len(result.errors)

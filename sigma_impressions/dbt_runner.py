@@ -2,7 +2,8 @@
 
 `DbtOptions.from_args` validates the dbt options before any I/O (a bad value raises ConfigError
 with one line, the CLI exits 2). `run_dbt_build` runs `dbt build` with the project folder as both
-`--project-dir` and `--profiles-dir` and returns (ok, one-line summary).
+`--project-dir` and `--profiles-dir` and returns (ok, one-line summary); `run_source_freshness`
+runs `dbt source freshness` on the export manifest with the same options.
 
 The DuckDB file: profiles.yml can only read it from SIGMA_IMPRESSIONS_DUCKDB_PATH (dbt reads
 profiles through `env_var()`). So `profile_environment` is the one place the application writes
@@ -13,12 +14,13 @@ the previous values afterwards. No credential is ever put in the environment.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +30,10 @@ import yaml
 
 from loader.config import ConfigError
 from loader.contract import project_dir
+from loader.freshness import ExportFreshness, freshness_from_result
 
+# The export manifest: its freshness is the newest export file's last_modified.
+FRESHNESS_SOURCE = "source:sigma_impressions.sigma_raw.loaded_files"
 DATABASE_ENV = "SIGMA_IMPRESSIONS_DUCKDB_PATH"
 EXTENSION_DIR_ENV = "SIGMA_IMPRESSIONS_EXTENSION_DIR"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -46,6 +51,9 @@ class DbtOptions:
     project_dir: Path | None = None  # default: loader.contract.project_dir()
     target_path: Path | None = None  # default: the project's `target/`
     log_path: Path | None = None  # default: the project's `logs/`
+    # dbt unit tests check the models' logic, not the day's data: make test / CI run them, the daily
+    # `run` leaves them out.
+    unit_tests: bool = False
 
     @classmethod
     def from_args(cls, args: Any, database: str) -> DbtOptions:
@@ -66,10 +74,10 @@ class DbtOptions:
             select=select,
         )
 
-    def args(self) -> list[str]:
-        """The dbt command line (without the program name)."""
+    def args(self, command: Sequence[str] = ("build",)) -> list[str]:
+        """The dbt command line (without the program name) for `command` with these options."""
         project = str(self.project_dir or project_dir())
-        argv = ["build", "--project-dir", project, "--profiles-dir", project]
+        argv = [*command, "--project-dir", project, "--profiles-dir", project]
         argv += ["--no-send-anonymous-usage-stats"]
         if self.target:
             argv += ["--target", self.target]
@@ -81,6 +89,8 @@ class DbtOptions:
             argv += ["--target-path", str(self.target_path)]
         if self.log_path:
             argv += ["--log-path", str(self.log_path)]
+        if command[0] == "build" and not self.unit_tests:
+            argv += ["--exclude-resource-type", "unit_test"]
         return argv
 
 
@@ -183,6 +193,21 @@ def run_dbt_build(options: DbtOptions) -> DbtResult:
         if failed:
             message += f"; first failure: {failed}"
     return DbtResult(ok, message)
+
+
+def run_source_freshness(options: DbtOptions) -> ExportFreshness:
+    """`dbt source freshness` of sigma_raw.loaded_files with the build's project, target, vars
+    and paths (the build's --select does not apply): how old the newest export file is."""
+    from dbt.cli.main import dbtRunner
+
+    project = Path(options.project_dir or project_dir())
+    argv = dataclasses.replace(options, select=FRESHNESS_SOURCE).args(("source", "freshness"))
+    with profile_environment(options.database, project):
+        try:
+            result = dbtRunner().invoke(argv)
+        finally:
+            _release_duckdb()
+    return freshness_from_result(result)
 
 
 def _release_duckdb() -> None:

@@ -1,4 +1,5 @@
-"""The `run` pipeline: load the exports, then `dbt build`. What orchestrators and the CLI call.
+"""The `run` pipeline: load the exports, `dbt build`, then the exports' freshness (how old the
+newest export file is). What orchestrators and the CLI call.
 
     from sigma_impressions.pipeline import RunSettings, run
 
@@ -20,10 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from loader.config import LoadConfig, build_config
+from loader.freshness import ExportFreshness
 from loader.landing import DatabaseError, LoadSummary, Progress, run_load
 from loader.secrets import scrub
 from loader.storage import StorageError
-from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build
+from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
@@ -55,6 +57,9 @@ class RunResult:
 
     load: LoadSummary | None = None
     dbt: DbtResult | None = None
+    # dbt source freshness after the build; error level (older than
+    # vars.sigma_freshness_error_after_days) fails the run, a warning does not.
+    freshness: ExportFreshness | None = None
     errors: list[str] = field(default_factory=list)  # one line each, secrets scrubbed
     exit_code: int = EXIT_OK
 
@@ -80,8 +85,9 @@ def load(config: LoadConfig, progress: Progress | None = None) -> tuple[LoadSumm
 
 
 def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCallback | None = None) -> RunResult:
-    """Load, then dbt build. `progress` sees each landed file; `on_step(step, result)` is called
-    after each step ("load", "dbt") so a caller can report as the run goes."""
+    """Load, dbt build, then source freshness. `progress` sees each landed file; `on_step(step,
+    result)` is called after each step ("load", "dbt", "freshness") so a caller can report as the
+    run goes."""
     result = RunResult()
     notify = on_step or (lambda step, result: None)
     try:
@@ -103,4 +109,9 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
     elif not result.load.ok:
         result.fail(f"{result.load.count('failed')} file(s) failed to load; the build used the others")
     notify("dbt", result)
+
+    result.freshness = run_source_freshness(settings.dbt)
+    if result.freshness.is_error:
+        result.fail(result.freshness.line())
+    notify("freshness", result)
     return result

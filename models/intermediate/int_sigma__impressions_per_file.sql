@@ -5,12 +5,10 @@
         unique_key='_file_uri',
         on_schema_change='append_new_columns',
         post_hook=[
-            "{% if model.config.materialized == 'incremental' %}delete from {{ this }} where not exists (select 1 from {{ ref('stg_sigma__loaded_files') }} as loaded_files where loaded_files.is_loaded and loaded_files.file_uri = {{ this.identifier }}._file_uri and loaded_files.loaded_at = {{ this.identifier }}._loaded_at){% endif %}",
+            "{{ sigma_delete_stale_rows(ref('stg_sigma__loaded_files'), versions_filter='file_versions.is_loaded') }}",
         ],
     )
 }}
-
-{%- set regroup_all = is_incremental() and sigma_parse_signature_changed(this) %}
 
 with
 
@@ -20,39 +18,18 @@ impression_rows as (
 
 ),
 
-{% if is_incremental() and not regroup_all %}
+new_rows as (
 
-grouped_files as (
-
-    select distinct
-        _file_uri,
-        _loaded_at
-    from {{ this }}
+    {{ sigma_rows_of_new_file_versions('impression_rows') }}
 
 ),
 
 valid_rows as (
 
-    select impression_rows.*
-    from impression_rows
-    left join grouped_files
-        on
-            impression_rows._file_uri = grouped_files._file_uri
-            and impression_rows._loaded_at = grouped_files._loaded_at
-    where impression_rows.is_valid and grouped_files._file_uri is null
-
-),
-
-{% else %}
-
-valid_rows as (
-
-    select * from impression_rows
+    select * from new_rows
     where is_valid
 
 ),
-
-{% endif %}
 
 loaded_files as (
 

@@ -6,12 +6,12 @@ workbooks as (
 
 ),
 
-workbook_impressions as (
+workbook_days as (
 
-    select * from {{ ref('int_sigma__impressions_resolved') }}
+    select * from {{ ref('int_sigma__impressions_daily_resolved') }}
     where
         is_known_workbook
-        and {{ sigma_before_window_end('request_time') }}
+        and {{ sigma_day_before_window_end('impression_date') }}
 
 ),
 
@@ -20,9 +20,9 @@ daily_impressions as (
     select
         impression_date,
         workbook_url_id,
-        {{ sigma_sum_bigint('impression_count') }} as impressions,
+        {{ sigma_sum_bigint('impressions') }} as impressions,
         cast(count(distinct user_email) as {{ dbt.type_bigint() }}) as unique_users
-    from workbook_impressions
+    from workbook_days
     group by impression_date, workbook_url_id
 
 ),

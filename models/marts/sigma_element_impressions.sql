@@ -12,60 +12,16 @@ workbooks as (
 
 ),
 
-resolved_impressions as (
+element_metrics as (
 
-    select * from {{ ref('int_sigma__impressions_resolved') }}
-    where {{ sigma_before_window_end('request_time') }}
+    select * from {{ ref('int_sigma__resource_metrics') }}
+    where resource_type = 'sigma_workbook_element'
 
 ),
 
 history as (
 
-    select min(request_time) as history_start_at
-    from resolved_impressions
-
-),
-
-element_impressions as (
-
-    select * from resolved_impressions
-    where is_known_element
-
-),
-
-element_metrics as (
-
-    select
-        workbook_url_id,
-        element_id,
-        {{ sigma_resource_aggregates() }}
-    from element_impressions
-    group by workbook_url_id, element_id
-
-),
-
-user_impressions_60d as (
-
-    select
-        workbook_url_id,
-        element_id,
-        user_email,
-        {{ sigma_sum_bigint('impression_count') }} as impressions,
-        max(request_time) as last_impression_at
-    from element_impressions
-    where {{ sigma_in_window('request_time', 60) }}
-    group by workbook_url_id, element_id, user_email
-
-),
-
-element_users as (
-
-    select
-        workbook_url_id,
-        element_id,
-        {{ sigma_used_list('user_email', 'impressions', 'last_impression_at') }} as used
-    from user_impressions_60d
-    group by workbook_url_id, element_id
+    select * from {{ ref('int_sigma__impression_history') }}
 
 ),
 
@@ -80,8 +36,7 @@ element_usage as (
         workbooks.workbook_name,
         workbooks.created_at,
         history.history_start_at,
-        {{ sigma_resource_metric_columns('element_metrics') }},
-        coalesce(element_users.used, {{ sigma_empty_used_list() }}) as used
+        {{ sigma_resource_metric_columns('element_metrics') }}
     from workbook_elements
     cross join history
     left join workbooks
@@ -90,10 +45,6 @@ element_usage as (
         on
             workbook_elements.workbook_url_id = element_metrics.workbook_url_id
             and workbook_elements.element_id = element_metrics.element_id
-    left join element_users
-        on
-            workbook_elements.workbook_url_id = element_users.workbook_url_id
-            and workbook_elements.element_id = element_users.element_id
 
 ),
 

@@ -1,9 +1,9 @@
 with
 
-resolved_impressions as (
+daily_impressions as (
 
-    select * from {{ ref('int_sigma__impressions_resolved') }}
-    where {{ sigma_before_window_end('request_time') }}
+    select * from {{ ref('int_sigma__impressions_daily') }}
+    where {{ sigma_day_before_window_end('impression_date') }}
 
 ),
 
@@ -11,16 +11,13 @@ user_activity as (
 
     select
         user_email,
-        {%- for days in [7, 14, 30, 60] %}
+        {%- for days in sigma_user_activity_windows() %}
         {{ sigma_window_impressions(days) }} as impressions_{{ days }}d,
         {%- endfor %}
-        cast(
-            count(distinct case when {{ sigma_in_window('request_time', 30) }} then workbook_url_id end)
-            as {{ dbt.type_bigint() }}
-        ) as workbooks_viewed_30d,
-        min(request_time) as first_impression_at,
-        max(request_time) as last_impression_at
-    from resolved_impressions
+        {{ sigma_window_distinct(30, 'workbook_url_id') }} as workbooks_viewed_30d,
+        min(first_impression_at) as first_impression_at,
+        max(last_impression_at) as last_impression_at
+    from daily_impressions
     group by user_email
 
 ),

@@ -5,12 +5,10 @@
         unique_key='_file_uri',
         on_schema_change='append_new_columns',
         post_hook=[
-            "{% if model.config.materialized == 'incremental' %}delete from {{ this }} where not exists (select 1 from {{ source('sigma_raw', 'impression_rows') }} as landed_rows where landed_rows._file_uri = {{ this.identifier }}._file_uri and landed_rows._loaded_at = {{ this.identifier }}._loaded_at){% endif %}",
+            "{{ sigma_delete_stale_rows(source('sigma_raw', 'impression_rows'), uri_column='_file_uri', loaded_at_column='_loaded_at') }}",
         ],
     )
 }}
-
-{%- set reparse_all = is_incremental() and sigma_parse_signature_changed(this) %}
 
 with
 
@@ -20,38 +18,11 @@ source as (
 
 ),
 
-{% if is_incremental() and not reparse_all %}
-
-parsed_files as (
-
-    select distinct
-        _file_uri,
-        _loaded_at
-    from {{ this }}
-
-),
-
 new_rows as (
 
-    select source.*
-    from source
-    left join parsed_files
-        on
-            source._file_uri = parsed_files._file_uri
-            and source._loaded_at = parsed_files._loaded_at
-    where parsed_files._file_uri is null
+    {{ sigma_rows_of_new_file_versions('source') }}
 
 ),
-
-{% else %}
-
-new_rows as (
-
-    select * from source
-
-),
-
-{% endif %}
 
 resolved as (
 

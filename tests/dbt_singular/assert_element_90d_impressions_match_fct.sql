@@ -1,10 +1,11 @@
--- The 90-day impressions of fct events on inventory elements (of inventory workbooks) equal
--- the sum of sigma_element_impressions.total_impressions_90d.
+-- The 90-day impressions of inventory elements (of inventory workbooks) in the daily rollup
+-- equal the sum of sigma_element_impressions.total_impressions_90d (the rollup is tied to fct's
+-- events by assert_rollup_matches_fct).
 with
 
-impressions as (
+daily_impressions as (
 
-    select * from {{ ref('fct_sigma_impressions') }}
+    select * from {{ ref('int_sigma__impressions_daily') }}
 
 ),
 
@@ -20,33 +21,30 @@ workbook_elements as (
 
 ),
 
-fct_total as (
+rollup_total as (
 
-    select coalesce(sum(impressions.impression_count), 0) as impressions_90d
-    from impressions
+    select {{ sigma_sum_bigint('daily_impressions.impressions') }} as impressions_90d
+    from daily_impressions
     inner join workbooks
-        on impressions.workbook_url_id = workbooks.workbook_url_id
+        on daily_impressions.workbook_url_id = workbooks.workbook_url_id
     inner join workbook_elements
         on
-            impressions.workbook_url_id = workbook_elements.workbook_url_id
-            and impressions.element_id = workbook_elements.element_id
-    where {{ sigma_in_window('impressions.request_time', 90) }}
+            daily_impressions.workbook_url_id = workbook_elements.workbook_url_id
+            and daily_impressions.element_id = workbook_elements.element_id
+    where {{ sigma_day_in_window('daily_impressions.impression_date', 90) }}
 
 ),
 
 mart_total as (
 
-    select coalesce(sum(total_impressions_90d), 0) as impressions_90d
+    select {{ sigma_sum_bigint('total_impressions_90d') }} as impressions_90d
     from {{ ref('sigma_element_impressions') }}
 
 )
 
 select
-    fct_total.impressions_90d as fct_impressions_90d,
+    rollup_total.impressions_90d as rollup_impressions_90d,
     mart_total.impressions_90d as mart_impressions_90d
-from fct_total
+from rollup_total
 cross join mart_total
-where
-    fct_total.impressions_90d <> mart_total.impressions_90d
-    -- the marts' sums saturate at the BIGINT maximum
-    and fct_total.impressions_90d < 9223372036854775807
+where rollup_total.impressions_90d <> mart_total.impressions_90d

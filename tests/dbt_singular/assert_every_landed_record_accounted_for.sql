@@ -1,12 +1,13 @@
 -- Every landed row is either valid or in sigma_rejected_impressions (once), and every line
--- the loader rejected is there as malformed_line.
+-- the loader rejected is there as malformed_line. Counts the files landed in the last
+-- vars.sigma_data_test_days days (all when it is null).
 with
 
 invalid_rows as (
 
     select count(*) as records
     from {{ ref('stg_sigma__impression_rows') }}
-    where not is_valid
+    where not is_valid and {{ sigma_recent_predicate('_loaded_at') }}
 
 ),
 
@@ -14,6 +15,7 @@ loader_rejected_lines as (
 
     select count(*) as records
     from {{ ref('stg_sigma__rejected_lines') }}
+    where {{ sigma_recent_predicate('_loaded_at') }}
 
 ),
 
@@ -21,7 +23,7 @@ rejected_rows as (
 
     select count(*) as records
     from {{ ref('sigma_rejected_impressions') }}
-    where reason <> 'malformed_line'
+    where reason <> 'malformed_line' and {{ sigma_recent_predicate('_loaded_at') }}
 
 ),
 
@@ -29,7 +31,7 @@ malformed_lines as (
 
     select count(*) as records
     from {{ ref('sigma_rejected_impressions') }}
-    where reason = 'malformed_line'
+    where reason = 'malformed_line' and {{ sigma_recent_predicate('_loaded_at') }}
 
 )
 

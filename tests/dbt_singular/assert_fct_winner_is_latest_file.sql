@@ -1,16 +1,33 @@
 -- Deduplication: no file holding a valid row with an event's key is later (last_modified,
--- then file_uri) than the event's winning file, and the winner holds the key.
+-- then file_uri) than the event's winning file, and the winner holds the key. Checks the
+-- events recomputed and the file rows landed in the last vars.sigma_data_test_days days
+-- (everything when it is null): each event is checked whenever it is recomputed.
 with
 
 impressions as (
 
-    select * from {{ ref('fct_sigma_impressions') }}
+    select * from {{ ref('int_sigma__impressions_deduplicated') }}
+    where not is_removed and {{ sigma_recent_predicate('_deduplicated_at') }}
+
+),
+
+live_impressions as (
+
+    select * from {{ ref('int_sigma__impressions_deduplicated') }}
+    where not is_removed
 
 ),
 
 file_events as (
 
     select * from {{ ref('int_sigma__impressions_per_file') }}
+
+),
+
+recent_file_events as (
+
+    select * from file_events
+    where {{ sigma_recent_predicate('_loaded_at') }}
 
 ),
 
@@ -62,13 +79,13 @@ later_files as (
 keys_without_event as (
 
     select
-        file_events.impression_id,
-        file_events._file_uri,
+        recent_file_events.impression_id,
+        recent_file_events._file_uri,
         'a valid key is missing from fct' as problem
-    from file_events
-    left join impressions
-        on file_events.impression_id = impressions.impression_id
-    where impressions.impression_id is null
+    from recent_file_events
+    left join live_impressions
+        on recent_file_events.impression_id = live_impressions.impression_id
+    where live_impressions.impression_id is null
 
 )
 

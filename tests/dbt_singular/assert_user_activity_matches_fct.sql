@@ -1,56 +1,53 @@
--- The 60-day impressions of sigma_user_activity equal those of every fct event in the window
+-- The 60-day impressions of sigma_user_activity equal those of the daily rollup in the window
 -- (known workbook or not), and daily impressions over the last 90 days equal the workbooks'.
+-- The rollup is tied to fct's events by assert_rollup_matches_fct.
 with
 
-impressions as (
+daily_impressions as (
 
-    select * from {{ ref('fct_sigma_impressions') }}
+    select * from {{ ref('int_sigma__impressions_daily') }}
 
 ),
 
-fct_total as (
+rollup_total as (
 
-    select coalesce(sum(impression_count), 0) as impressions_60d
-    from impressions
-    where {{ sigma_in_window('request_time', 60) }}
+    select {{ sigma_sum_bigint('impressions') }} as impressions_60d
+    from daily_impressions
+    where {{ sigma_day_in_window('impression_date', 60) }}
 
 ),
 
 user_total as (
 
-    select coalesce(sum(impressions_60d), 0) as impressions_60d
+    select {{ sigma_sum_bigint('impressions_60d') }} as impressions_60d
     from {{ ref('sigma_user_activity') }}
 
 ),
 
 daily_total as (
 
-    select coalesce(sum(impressions), 0) as impressions_90d
+    select {{ sigma_sum_bigint('impressions') }} as impressions_90d
     from {{ ref('sigma_daily_impressions') }}
-    where impression_date >= cast({{ sigma_window_start(90) }} as date)
+    where {{ sigma_day_in_window('impression_date', 90) }}
 
 ),
 
 workbook_total as (
 
-    select coalesce(sum(total_impressions_90d), 0) as impressions_90d
+    select {{ sigma_sum_bigint('total_impressions_90d') }} as impressions_90d
     from {{ ref('sigma_workbook_impressions') }}
 
 )
 
 select
-    fct_total.impressions_60d as fct_impressions_60d,
+    rollup_total.impressions_60d as rollup_impressions_60d,
     user_total.impressions_60d as user_impressions_60d,
     daily_total.impressions_90d as daily_impressions_90d,
     workbook_total.impressions_90d as workbook_impressions_90d
-from fct_total
+from rollup_total
 cross join user_total
 cross join daily_total
 cross join workbook_total
 where
-    -- the marts' sums saturate at the BIGINT maximum: compare below it
-    (fct_total.impressions_60d <> user_total.impressions_60d and fct_total.impressions_60d < 9223372036854775807)
-    or (
-        daily_total.impressions_90d <> workbook_total.impressions_90d
-        and daily_total.impressions_90d < 9223372036854775807
-    )
+    rollup_total.impressions_60d <> user_total.impressions_60d
+    or daily_total.impressions_90d <> workbook_total.impressions_90d

@@ -17,5 +17,6 @@ def dbt_build(database: Path, tmp_path: Path, as_of_date: str | None = None) -> 
         project_dir=REPO,
         target_path=tmp_path / "dbt_target",
         log_path=tmp_path / "dbt_logs",
+        unit_tests=True,
     )
     return run_dbt_build(options)

@@ -21,6 +21,8 @@ import duckdb
 from tests.helpers.dbt_build import dbt_build
 from tests.helpers.exports import ExportDir
 from tests.helpers.invariants import assert_accounted
+from tests.helpers.marts_compare import mart_differences
+from tests.helpers.marts_reference import build_reference
 
 BIN = Path(sys.executable).parent
 HEADER = "request_time,user_email,workbook_url_id,element_id,count\n"
@@ -187,3 +189,7 @@ def test_nasty_corpus_then_dbt_build(tmp_path: Path) -> None:
             "select sum(impressions) from marts.sigma_unmatched_impressions where reason = 'unknown_workbook'"
         ).fetchone()
         assert fct_total == sum(per_workbook.values()) + unknown
+    # Every mart equals the hand-written reference (bench/marts_reference.sql) on this corpus.
+    build_reference(db, datetime.now(UTC).date().isoformat())
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert mart_differences(con, "marts", "reference") == {}

@@ -101,3 +101,12 @@ def test_a_build_that_cannot_start_is_one_line(tmp_path) -> None:
     assert not ok
     assert message.startswith("dbt build: did not run:")
     assert "dbt_project.yml" in message and "\n" not in message
+
+
+def test_the_daily_run_leaves_unit_tests_to_make_test(tmp_path) -> None:
+    daily = DbtOptions(database=str(tmp_path / "x.duckdb")).args()
+    assert daily[-2:] == ["--exclude-resource-type", "unit_test"]
+    everything = DbtOptions(database=str(tmp_path / "x.duckdb"), unit_tests=True).args()
+    assert "--exclude-resource-type" not in everything
+    freshness = DbtOptions(database=str(tmp_path / "x.duckdb")).args(("source", "freshness"))
+    assert "--exclude-resource-type" not in freshness

@@ -1,0 +1,86 @@
+"""`sigma-impressions run` checks the export's freshness after the build: one line, exit 1 only
+at error level. Through the real executable on a real DuckDB file; time passing is the manifest's
+last_modified moved back (what a stopped export schedule looks like a few days later).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.helpers.exports import ExportDir
+
+CLI = str(Path(sys.executable).parent / "sigma-impressions")
+BODY = "request_time,user_email,workbook_url_id\n2026-11-20 10:00,a@x.com,Revenue-Overview-4kTq8ZpL2mWx9RbN\n"
+QUESTION = "is Sigma's export schedule running?"
+
+
+def _run(export_dir: ExportDir, database: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMA_IMPRESSIONS_")}
+    env |= {"DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), "DBT_LOG_LEVEL": "warn"}
+    return subprocess.run(
+        [CLI, "run", "--bucket-uri", export_dir.uri, "--database", str(database), "--days-back", "6"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("run_freshness")
+    exports = ExportDir(root / "exports")
+    exports.write("sigma_audit_run-1.csv", BODY, age=timedelta(days=5))
+    database = root / "w.duckdb"
+    result = _run(exports, database, root)
+    return {"exports": exports, "database": database, "root": root, "result": result}
+
+
+def _age_manifest(database: Path, days: float) -> None:
+    con = duckdb.connect(str(database))
+    try:
+        con.execute(f"update sigma_raw.loaded_files set last_modified = last_modified - interval {days * 24} hours")
+    finally:
+        con.close()
+
+
+def test_a_warning_prints_one_line_and_exits_0(first_run: dict) -> None:
+    result = first_run["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"newest export file is 5.0 days old: {QUESTION}" in result.stdout.splitlines()
+    assert "newest export file" not in result.stderr
+
+
+def test_an_error_prints_the_line_and_exits_1(first_run: dict) -> None:
+    _age_manifest(first_run["database"], 3)  # three days later, still no new file
+    result = _run(first_run["exports"], first_run["database"], first_run["root"])
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "dbt build: " in result.stdout  # the build itself succeeded
+    assert result.stderr.strip().splitlines() == [
+        f"sigma-impressions: error: newest export file is 8.0 days old: {QUESTION}"
+    ]
+
+
+def test_pipeline_run_returns_the_freshness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sigma_impressions.pipeline import EXIT_OK, RunSettings, run
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    exports = ExportDir(tmp_path / "exports")
+    exports.write("sigma_audit_run-1.csv", BODY, age=timedelta(days=2))
+    settings = RunSettings.from_options(
+        {"bucket_uri": exports.uri, "database": str(tmp_path / "w.duckdb"), "days_back": "6"}, env={}
+    )
+    steps: list[str] = []
+    result = run(settings, on_step=lambda step, r: steps.append(step))
+    assert steps == ["load", "dbt", "freshness"]
+    assert result.freshness is not None
+    assert (result.freshness.status, result.exit_code, result.errors) == ("warn", EXIT_OK, [])
+    assert result.freshness.line() == f"newest export file is 2.0 days old: {QUESTION}"
