@@ -102,13 +102,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "spark_output": spark.stdout,
     }
     # The fixtures' own report date, where their windows were checked by hand (tests/functional):
-    # the marts again on both engines (the models upstream of them do not depend on the date).
+    # every model again on both engines.
     fixture_date = {"as_of_date": fixtures.AS_OF}
-    marts_only = ["run", "--select", "marts", "--exclude", "fct_sigma_impressions"]
     fixture_file = root / "lake_reader_fixture_date.duckdb"
     run_dbt(["build", *NO_UNIT], fixture_file, root / "dbt_lake_fixture", vars=fixture_date, env=lake_env)
     spark_env = {**lake_env, "SIGMA_IMPRESSIONS_SPARK_WAREHOUSE": str(root / "spark_warehouse")}
-    run_dbt(marts_only, root / "unused.duckdb", root / "dbt_spark", vars=fixture_date, target="spark", env=spark_env)
+    run_dbt(["run"], root / "unused.duckdb", root / "dbt_spark", vars=fixture_date, target="spark", env=spark_env)
     built["fixture_date_file"] = fixture_file
     return built
 
