@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install install-spark run test test-slow test-spark test-all lint integration-tests bench bench-spark docs clean
+.PHONY: install install-spark run test test-slow test-spark test-all lint integration-tests browser bench bench-spark docs clean
 
 install: $(STAMP)
 
@@ -23,12 +23,16 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	  duckdb_extensions.import_extension('httpfs', con=con)"
 	touch $(STAMP)
 
-## The main job on the embedded DuckDB: demo export -> load -> dbt build -> report. Offline.
+## The main job on the embedded DuckDB: demo export -> inventory sync from a local Sigma API
+## stand-in (127.0.0.1, the demo inventory) -> load -> dbt build -> publish -> report (and
+## warehouse/report.html). Offline.
 ## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
-	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
+	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/python -m sigma_impressions.demo.sigma_api_server -- \
+	  $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
 	$(BIN)/sigma-impressions report
+	$(BIN)/sigma-impressions report --format html --out warehouse/report.html
 
 lint: install
 	$(BIN)/ruff check loader sigma_impressions tests bench
@@ -45,9 +49,17 @@ integration-tests: install
 	  $(CURDIR)/$(BIN)/dbt seed --quiet && \
 	  $(CURDIR)/$(BIN)/dbt build --quiet
 
+## The HTML report's tests open the page in Debian's chromium (headless, through Playwright).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the HTML report's browser tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## Lint, the package's integration tests, then every test: pure functions, loader against
-## moto_server and the GCS emulator, dbt and the semantic layer (mf), end to end.
-test: lint integration-tests
+## moto_server and the GCS emulator, dbt and the semantic layer (mf), the HTML page in chromium,
+## end to end.
+test: lint integration-tests browser
 	$(BIN)/pytest -q -m "not slow and not spark"
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.

@@ -1,6 +1,7 @@
 """The facts Python shares with the dbt project, each stated once.
 
 - REQUIRED / OPTIONAL: the canonical columns of an impression (the staging model's contract).
+- RAW_SCHEMA: the schema the loader lands into (the dbt sources read it).
 - METADATA_COLUMNS: the columns the loader adds to every landed row of sigma_raw.impression_rows.
 - normalize_header / map_headers: the one header-matching rule (the dbt macro applies the same).
 - aliases(), impression_windows() and freshness_thresholds(): read from `vars` in
@@ -21,6 +22,8 @@ import yaml
 
 REQUIRED = ("request_time", "user_email", "workbook_url_id")
 OPTIONAL = ("element_id", "count")
+RAW_SCHEMA = "sigma_raw"
+
 # name -> DuckDB type, in the order the loader writes them.
 METADATA_COLUMNS = {
     "_file_uri": "varchar",

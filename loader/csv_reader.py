@@ -1,13 +1,28 @@
-"""Read one local export file into DuckDB temp tables: its records, and the records it rejects.
+"""Land one local export file's records in sigma_raw, in one pass: each row is written once.
 
 The header is read with Python's csv module (so the names are exactly as written), then DuckDB's
-CSV reader parses the body with that schema fixed: all VARCHAR, ',' and '"' only, no comment
-lines, no sniffing. A record whose field count differs from the header's, or that is not valid
-UTF-8, is rejected with the line number DuckDB reports. If DuckDB cannot parse the body at all
-(mixed line endings, for example), Python's csv module parses it instead, with the same rules.
+CSV reader parses the body with that schema fixed (all VARCHAR, ',' and '"' only, no comment
+lines, no sniffing) straight into `sigma_raw.impression_rows`:
 
-Results: temp table `_landing` (columns in header order; rowid + 1 is the 1-based order of the
-landed record in the file) and `_landing_rejects` (line_number, error, raw_text).
+    insert into sigma_raw.impression_rows (<columns>, _file_uri, _file_row_number, ...)
+    select <columns>, $uri, row_number() over (), $at, $name from read_csv($path, ...)
+
+DuckDB 1.5's read_csv has no file-row-number column. `row_number() over ()` (no PARTITION BY, no
+ORDER BY) runs as a STREAMING_WINDOW operator, which is not a parallel operator: the pipeline from
+the CSV scan to the insert runs on one thread, reading the file from its start, so the number is the
+record's order among the file's landed records (tests/integration/test_one_pass.py checks the plan
+and the order on a multi-MB file with all threads).
+
+A record whose field count differs from the header's, or that is not valid UTF-8, is rejected
+into `sigma_raw.rejected_lines` with the line number DuckDB reports (store_rejects). Meanwhile
+another thread counts the file's records with Python's csv module (DuckDB releases the GIL); when
+landed + rejected differs from that count, DuckDB split records differently from Python's csv (a
+quote left open, text after a closing quote, ...): the file's rows are deleted again, inside the
+same transaction, and Python's csv module parses the file, which the accounting is defined by.
+Python also parses the files DuckDB would misread (one column, a blank line before the header) and
+those DuckDB refuses (mixed line endings, ...: `ReaderRefused`, after which the caller rolls back).
+
+Every write happens inside the caller's transaction: the caller makes the file whole or absent.
 """
 
 from __future__ import annotations
@@ -25,12 +40,13 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
 
-from loader.contract import METADATA_COLUMNS
+from loader.contract import METADATA_COLUMNS, RAW_SCHEMA
 
 BOM = "\ufeff"
 _BATCH = 50_000
@@ -41,6 +57,27 @@ class UnreadableFile(Exception):
     """The file cannot be read at all (not gzip, not text, ...). The file is marked failed."""
 
 
+class ReaderRefused(Exception):
+    """DuckDB's CSV reader raised an error on the file. The transaction is aborted: the caller rolls
+    back and lands the file again with `python=True`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """The loader's values on every landed row of one file (METADATA_COLUMNS besides the row number)."""
+
+    uri: str
+    loaded_at: datetime
+    integration_name: str
+
+    def params(self) -> dict[str, object]:
+        return {"uri": self.uri, "at": self.loaded_at, "name": self.integration_name}
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     headers: list[str]  # as written, BOM stripped
@@ -48,6 +85,9 @@ class ParsedFile:
     rows_loaded: int
     rows_rejected: int
     parser: str  # "duckdb", "python" or "empty"
+
+
+EMPTY = ParsedFile([], [], 0, 0, "empty")
 
 
 def quote_ident(name: str) -> str:
@@ -75,10 +115,6 @@ def column_names(headers: list[str]) -> list[str]:
         seen.add(name.lower())
         names.append(name)
     return names
-
-
-class _UsePython(Exception):
-    """The file is one DuckDB's reader would count differently: parse it with Python's csv."""
 
 
 def _blank_line_first(path: str) -> bool:
@@ -125,51 +161,107 @@ def read_header_from(raw: BinaryIO) -> list[str]:
     return record
 
 
-def parse_into_temp(con: duckdb.DuckDBPyConnection, path: str, gzipped: bool, size_bytes: int) -> ParsedFile:
-    """Parse one local file into the temp tables `_landing` and `_landing_rejects`."""
-    con.execute("drop table if exists _landing")
-    con.execute("drop table if exists _landing_rejects")
-    con.execute("create temp table _landing_rejects (line_number bigint, error varchar, raw_text varchar)")
+def read_export_header(path: str, gzipped: bool, size_bytes: int) -> list[str]:
+    """The header of a local export file, plain or gzip ([] when empty). Reads only the first
+    record: a gzip is not verified to its end here (`plain_csv` does that)."""
     if size_bytes == 0:
-        con.execute("create temp table _landing (_no_header boolean)")
-        return ParsedFile([], [], 0, 0, "empty")
-    with _plain_csv(path, gzipped) as plain:
-        headers = read_header(plain)
-        if not headers:
-            con.execute("create temp table _landing (_no_header boolean)")
-            return ParsedFile([], [], 0, 0, "empty")
-        columns = column_names(headers)
-        parser = "duckdb" if len(columns) > 1 and not _blank_line_first(plain) else "python"
-        # DuckDB takes a blank line as a record of one NULL field in a one-column file, and a blank
-        # first line as the header; Python's csv module skips blank lines: Python parses those.
-        if parser == "duckdb":
-            parser = _parse_with_duckdb_verified(con, plain, columns)
-        if parser == "python":
-            con.execute("drop table if exists _landing")
-            con.execute("delete from _landing_rejects")
-            _parse_with_python(con, plain, columns)
-    loaded = con.execute("select count(*) from _landing").fetchone()[0]
-    rejected = con.execute("select count(*) from _landing_rejects").fetchone()[0]
-    return ParsedFile(headers, columns, loaded, rejected, parser)
+        return []
+    if not gzipped:
+        return read_header(path)
+    try:
+        with gzip.open(path, "rb") as raw:
+            return read_header_from(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export") from exc
 
 
-def _parse_with_duckdb_verified(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> str:
-    """Parse with DuckDB and check its record count against Python's csv module, counted on another
-    thread meanwhile (DuckDB releases the GIL). Where the two split records differently (a quote
-    left open, text after a closing quote, ...), DuckDB can drop records without a reject: then
-    the file is parsed again by Python, which the accounting is defined by. Returns the parser to use."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        records = pool.submit(_record_count, path)
-        try:
-            _parse_with_duckdb(con, path, columns)
-        except duckdb.Error:
-            return "python"  # DuckDB refuses some files Python's csv reads (mixed line endings, ...)
-        return "duckdb" if _counts(con) == records.result() else "python"
+def land_records(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    headers: list[str],
+    rows: FileRows,
+    python: bool = False,
+) -> ParsedFile:
+    """Land the records of the local plain CSV `path` (its header already read: `headers`) into
+    sigma_raw.impression_rows and its rejects into sigma_raw.rejected_lines, inside the caller's
+    transaction, after the caller has added the columns and deleted the file's earlier rows.
+
+    Raises UnreadableFile when the file cannot be read (the caller deletes what landed of it and
+    records it failed) and ReaderRefused when DuckDB's reader raised (the transaction is aborted).
+    `python=True`: Python's csv module parses the file (after a ReaderRefused)."""
+    if not headers:
+        return EMPTY
+    columns = column_names(headers)
+    # DuckDB takes a blank line as a record of one NULL field in a one-column file, and a blank
+    # first line as the header; Python's csv module skips blank lines: Python parses those.
+    if not python and len(columns) > 1 and not _blank_line_first(path):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            records = pool.submit(_record_count, path)
+            loaded, rejected = _land_with_duckdb(con, path, columns, rows)
+            if loaded + rejected == records.result():
+                return ParsedFile(headers, columns, loaded, rejected, "duckdb")
+        _delete_rows(con, rows)  # DuckDB split records differently: Python's count decides
+    loaded, rejected = _land_with_python(con, path, columns, rows)
+    return ParsedFile(headers, columns, loaded, rejected, "python")
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> int:
-    """Records landed plus records rejected by the parse just done."""
-    return con.execute("select (select count(*) from _landing) + (select count(*) from _landing_rejects)").fetchone()[0]
+def _land_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[str], rows: FileRows) -> tuple[int, int]:
+    """DuckDB's reader: (records landed, records rejected)."""
+    con.execute("drop table if exists _duck_rejects")
+    con.execute("drop table if exists _duck_reject_scans")
+    targets = ", ".join([*(quote_ident(c) for c in columns), *METADATA_COLUMNS])
+    # In METADATA_COLUMNS order. row_number() over (): a streaming window, one thread, file order.
+    sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "row_number() over ()", "$at", "$name"])
+    try:
+        inserted = con.execute(
+            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} "
+            """
+            from read_csv(
+                $path,
+                columns = $schema,
+                header = true,
+                auto_detect = false,
+                delim = ',',
+                quote = '"',
+                escape = '"',
+                comment = '',
+                compression = 'none',
+                store_rejects = true,
+                rejects_table = '_duck_rejects',
+                rejects_scan = '_duck_reject_scans',
+                max_line_size = 33554432
+            )
+            """,
+            {"path": path, "schema": {name: "VARCHAR" for name in columns}, **rows.params()},
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise ReaderRefused(exc) from exc
+    # DuckDB reports one reject row per bad column; a record is rejected once.
+    rejected = con.execute(
+        f"insert into {RAW_SCHEMA}.rejected_lines "
+        """
+        select
+            $uri,
+            line,
+            arg_min(error_type || ': ' || error_message, column_idx),
+            ltrim(arg_min(csv_line, column_idx), chr(13) || chr(10)),
+            $at,
+            $name
+        from _duck_rejects
+        group by line
+        order by line
+        """,
+        rows.params(),
+    ).fetchone()
+    con.execute("drop table if exists _duck_rejects")
+    con.execute("drop table if exists _duck_reject_scans")
+    return (inserted[0] if inserted else 0), (rejected[0] if rejected else 0)
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, rows: FileRows) -> None:
+    """Remove what this file landed so far in the current transaction (rows and rejects)."""
+    for table in ("impression_rows", "rejected_lines"):
+        con.execute(f"delete from {RAW_SCHEMA}.{table} where _file_uri = $uri", {"uri": rows.uri})
 
 
 def _record_count(path: str) -> int | None:
@@ -182,10 +274,9 @@ def _record_count(path: str) -> int | None:
 
 
 @contextlib.contextmanager
-def _plain_csv(path: str, gzipped: bool) -> Iterator[str]:
+def plain_csv(path: str, gzipped: bool) -> Iterator[str]:
     """The file as plain CSV. A gzip file is decompressed (and so verified to its end and CRC)
-    into a temp file first: DuckDB reads a truncated gzip as far as it goes without an error,
-    and parses a plain file on all threads."""
+    into a temp file first: DuckDB reads a truncated gzip as far as it goes without an error."""
     if not gzipped:
         yield path
         return
@@ -213,57 +304,13 @@ def _plain_csv(path: str, gzipped: bool) -> Iterator[str]:
             os.remove(plain)
 
 
-def _parse_with_duckdb(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> None:
-    schema = {name: "VARCHAR" for name in columns}
-    con.execute("drop table if exists _duck_rejects")  # left over when an earlier parse failed
-    con.execute("drop table if exists _duck_reject_scans")
-    con.execute(
-        """
-        create temp table _landing as
-        select *
-        from read_csv(
-            $path,
-            columns = $schema,
-            header = true,
-            auto_detect = false,
-            delim = ',',
-            quote = '"',
-            escape = '"',
-            comment = '',
-            compression = 'none',
-            store_rejects = true,
-            rejects_table = '_duck_rejects',
-            rejects_scan = '_duck_reject_scans',
-            max_line_size = 33554432
-        )
-        """,
-        {"path": path, "schema": schema},
-    )
-    # The temp table's rowid is the record's order in the file (DuckDB keeps insertion order): the
-    # commit numbers records with rowid + 1.
-    # DuckDB reports one reject row per bad column; a record is rejected once.
-    con.execute(
-        """
-        insert into _landing_rejects
-        select
-            line,
-            arg_min(error_type || ': ' || error_message, column_idx),
-            ltrim(arg_min(csv_line, column_idx), chr(13) || chr(10))
-        from _duck_rejects
-        group by line
-        order by line
-        """
-    )
-    con.execute("drop table if exists _duck_rejects")
-    con.execute("drop table if exists _duck_reject_scans")
-
-
-def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[str]) -> None:
-    """The fallback parser: Python's csv module, the same acceptance rules as DuckDB's."""
+def _land_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[str], rows: FileRows) -> tuple[int, int]:
+    """The fallback parser: Python's csv module, the same acceptance rules as DuckDB's. Returns
+    (records landed, records rejected); rows are numbered 1..n in file order as they land."""
     width = len(columns)
     batch: list[list[str]] = []
     rejects: list[tuple[int, str, str]] = []
-    con.execute("create temp table _landing (" + ", ".join(f"{quote_ident(c)} varchar" for c in columns) + ")")
+    landed = 0
     try:
         with _open_text(path) as text:
             reader = csv.reader(text, strict=False)
@@ -293,25 +340,40 @@ def _parse_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[
                     continue
                 batch.append([value if value else None for value in record])  # '' -> NULL, as DuckDB
                 if len(batch) >= _BATCH:
-                    _flush(con, columns, batch)
+                    _flush(con, columns, batch, landed, rows)
+                    landed += len(batch)
                     batch = []
     except OSError as exc:
         raise UnreadableFile(f"cannot read the file: {type(exc).__name__}: {exc}") from exc
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
-    _flush(con, columns, batch)
+    _flush(con, columns, batch, landed, rows)
+    landed += len(batch)
     if rejects:
-        con.executemany("insert into _landing_rejects values (?, ?, ?)", rejects)
+        params = rows.params()
+        con.executemany(
+            f"insert into {RAW_SCHEMA}.rejected_lines values (?, ?, ?, ?, ?, ?)",
+            [(params["uri"], line, error, raw, params["at"], params["name"]) for line, error, raw in rejects],
+        )
+    return landed, len(rejects)
 
 
-def _flush(con: duckdb.DuckDBPyConnection, columns: list[str], batch: list[list]) -> None:
+def _flush(
+    con: duckdb.DuckDBPyConnection, columns: list[str], batch: list[list], landed_before: int, rows: FileRows
+) -> None:
+    """Insert a batch of records, numbered from landed_before + 1, into sigma_raw.impression_rows."""
     if not batch:
         return
     arrays = [pa.array([row[i] for row in batch], pa.string()) for i in range(len(columns))]
     names = [f"c{i}" for i in range(len(columns))]
-    con.register("_arrow_batch", pa.Table.from_arrays(arrays, names=names))
+    numbers = pa.array(range(landed_before + 1, landed_before + len(batch) + 1), pa.int64())
+    con.register("_arrow_batch", pa.Table.from_arrays([*arrays, numbers], names=[*names, "n"]))
+    targets = ", ".join([*(quote_ident(c) for c in columns), *METADATA_COLUMNS])
+    sources = ", ".join([*(quote_ident(n) for n in names), "$uri", "n", "$at", "$name"])  # METADATA_COLUMNS order
     try:
-        con.execute("insert into _landing select * from _arrow_batch")
+        con.execute(
+            f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from _arrow_batch", rows.params()
+        )
     finally:
         con.unregister("_arrow_batch")
 

@@ -44,6 +44,8 @@ class ExportFreshness:
         return self.status == "error"
 
     def line(self) -> str:
+        if self.age is None and self.status in ("warn", "error"):
+            return f"no export file has been loaded yet: {QUESTION}"
         if self.age is None:
             return f"newest export file: age unknown ({self.reason or 'no export file loaded'})"
         text = f"newest export file is {format_age(self.age)} old"
@@ -99,4 +101,8 @@ def freshness_from_result(result: Any) -> ExportFreshness:
         if "does not exist" in message:
             message = "sigma_raw.loaded_files does not exist: run `sigma-impressions load` first"
         return ExportFreshness(status="unknown", reason=message[:200])
-    return ExportFreshness(status=status, age=timedelta(seconds=float(age)), newest_at=node.max_loaded_at)
+    newest = node.max_loaded_at
+    if newest is None or newest.year < 1970:
+        # An empty loaded_files: dbt measures from its minimum timestamp (an age of ~2000 years).
+        return ExportFreshness(status=status, reason="no export file loaded yet")
+    return ExportFreshness(status=status, age=timedelta(seconds=float(age)), newest_at=newest)

@@ -9,6 +9,20 @@ Tables (schema sigma_raw):
 
 A file already loaded with the same etag is skipped; a changed file has its rows replaced; a
 file that cannot be read is recorded as failed and lands nothing; the others still load.
+
+One pass per batch of files (up to BATCH_FILES files or BATCH_BYTES bytes):
+1. fetch each file (remote objects are downloaded, gzip files decompressed and so verified to
+   their end; the copies live until the batch is done) and read its header with Python, so that
+   all the batch's columns are known;
+2. one transaction: ALTER TABLE ADD COLUMN for new headers first (DuckDB refuses an ALTER after a
+   delete or insert in the same transaction), then per file: delete its earlier version, land its
+   records straight from its CSV (csv_reader.land_records: DuckDB's read_csv, checked against
+   Python's record count, or Python's parser), its manifest row; a file that could not be fetched
+   or read (a truncated gzip, ...) instead gets a `failed` manifest row and none of its rows;
+   then commit.
+3. DuckDB's reader raising on a file aborts the transaction: roll back and land the batch again
+   with that file parsed by Python; if that fails too, land the files one by one. A database that
+   cannot be written (disk full) ends the load with DatabaseError (exit 3).
 """
 
 from __future__ import annotations
@@ -26,8 +40,17 @@ from typing import Any, Protocol
 import duckdb
 
 from loader.config import LoadConfig
-from loader.contract import METADATA_COLUMNS
-from loader.csv_reader import ParsedFile, UnreadableFile, parse_into_temp, quote_ident
+from loader.contract import METADATA_COLUMNS, RAW_SCHEMA
+from loader.csv_reader import (
+    FileRows,
+    ReaderRefused,
+    UnreadableFile,
+    column_names,
+    land_records,
+    plain_csv,
+    quote_ident,
+    read_export_header,
+)
 from loader.secrets import scrub
 from loader.storage import (
     ExportObject,
@@ -38,8 +61,6 @@ from loader.storage import (
     local_copy,
     make_filesystem,
 )
-
-RAW_SCHEMA = "sigma_raw"
 
 DDL = f"""
 create schema if not exists {RAW_SCHEMA};
@@ -68,6 +89,9 @@ create table if not exists {RAW_SCHEMA}.loaded_files (
     integration_name varchar
 );
 """
+
+
+LOAD_THREADS = 1  # DuckDB threads of `load` when --threads is not given
 
 
 class DatabaseError(RuntimeError):
@@ -140,8 +164,11 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
     }
     if config.memory_limit:
         settings["memory_limit"] = config.memory_limit
-    if config.threads:
-        settings["threads"] = config.threads
+    # One DuckDB thread unless asked otherwise: each file's one-pass insert is a single-threaded
+    # pipeline (see csv_reader), and idle DuckDB worker threads only spin between its statements
+    # (measured: 35% more CPU with 2 threads than with 1, and no faster); Python's record count
+    # runs on the second core meanwhile.
+    settings["threads"] = config.threads or LOAD_THREADS
     try:
         con = duckdb.connect(str(path), config=settings)
     except duckdb.IOException as exc:
@@ -182,6 +209,11 @@ def _is_write_failure(exc: duckdb.Error) -> bool:
     return isinstance(exc, duckdb.IOException | duckdb.FatalException) or any(
         words in text for words in ("IO Error", "database has been invalidated", "Failed to commit")
     )
+
+
+def _is_fatal(exc: Exception) -> bool:
+    """The database cannot be used any more (DuckDB invalidated it): no retry in it can help."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
 
 
 def _explain_write_error(database: str, exc: Exception) -> str:
@@ -246,60 +278,63 @@ def run_load(
 
 
 @dataclass(frozen=True)
-class _Parsed:
-    """One file parsed into temp tables of its own, or the reason it could not be read."""
+class _Fetched:
+    """One file of a batch, fetched and its header read before the batch's transaction (so that all
+    of the batch's columns can be added first), or the reason it could not be read."""
 
     obj: ExportObject
-    loaded_at: datetime
-    file: ParsedFile | None  # None: the file could not be read
+    rows: FileRows  # its metadata values (uri, loaded_at, integration name)
+    path: str | None  # local plain CSV (a gzip decompressed); None: the file could not be read
+    headers: list[str]
     error: str | None
-    landing: str  # temp table of its records
-    rejects: str  # temp table of its rejected records
+
+    @property
+    def columns(self) -> list[str]:
+        return column_names(self.headers)
 
 
-def _parse_file(con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, slot: int) -> _Parsed:
-    """Fetch and parse one file into temp tables `_landing_<slot>`, outside any transaction (so a parse
-    error cannot abort one). A file that cannot be read becomes a one-line error; a database that
-    cannot be written raises its duckdb error, which open_database turns into DatabaseError."""
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    landing, rejects = f"_landing_{slot}", f"_landing_rejects_{slot}"
+def _fetch(stack: contextlib.ExitStack, fs: Any, obj: ExportObject, config: LoadConfig) -> _Fetched:
+    """Fetch one file (a remote object is downloaded; the copy lives as long as `stack`) and read its
+    header. A file that cannot be read becomes a one-line error, recorded in the transaction."""
+    rows = FileRows(obj.uri, datetime.now(UTC).replace(tzinfo=None), config.name)
     try:
-        with local_copy(fs, obj, config.bucket.scheme) as path:
-            parsed = parse_into_temp(con, path, obj.is_gzip, obj.size_bytes)
-        con.execute(f"alter table _landing rename to {quote_ident(landing)}")
-        con.execute(f"alter table _landing_rejects rename to {quote_ident(rejects)}")
-        return _Parsed(obj, loaded_at, parsed, None, landing, rejects)
-    except duckdb.Error as exc:
-        if _is_write_failure(exc):
-            raise  # explained once, by open_database
-        error = describe_error(exc, config.bucket.scheme)
+        path = stack.enter_context(local_copy(fs, obj, config.bucket.scheme))
+        if obj.is_gzip and obj.size_bytes:
+            # Decompressed (so verified to its end) before the transaction: a truncated gzip fails
+            # here, before its header could add a column.
+            path = stack.enter_context(plain_csv(path, gzipped=True))
+        return _Fetched(obj, rows, path, read_export_header(path, gzipped=False, size_bytes=obj.size_bytes), None)
     except (UnreadableFile, StorageError) as exc:
         error = str(exc)
     except (OSError, ValueError, RuntimeError) as exc:
         error = describe_error(exc, config.bucket.scheme)
-    return _Parsed(obj, loaded_at, None, scrub(error, config.secrets()), landing, rejects)
+    return _Fetched(obj, rows, None, [], scrub(error, config.secrets()))
 
 
-def _commit(
-    con: duckdb.DuckDBPyConnection, parsed: list[_Parsed], config: LoadConfig, in_manifest: set[str]
+class _Refused(Exception):
+    """DuckDB's CSV reader raised on this file; the transaction was rolled back."""
+
+    def __init__(self, uri: str, error: Exception) -> None:
+        super().__init__(str(error))
+        self.uri = uri
+        self.error = error
+
+
+def _transaction(
+    con: duckdb.DuckDBPyConnection,
+    files: list[_Fetched],
+    config: LoadConfig,
+    in_manifest: set[str],
+    python: set[str],
 ) -> list[FileResult]:
-    """Land parsed files in one transaction: each file whole (rows, rejects, manifest row), or for a
-    file that could not be read a `failed` manifest row and none of its earlier rows."""
+    """Land files in one transaction, each in one pass straight from its CSV: each file whole (rows,
+    rejects, manifest row), or for a file that cannot be read a `failed` manifest row and none of its
+    rows. Files in `python` are parsed by Python's csv module. Raises _Refused (after a rollback)
+    when DuckDB's reader raised on a file, any other duckdb.Error after a rollback."""
     con.execute("begin transaction")
     try:
-        _add_columns(con, [c for p in parsed if p.file for c in p.file.columns])
-        results = []
-        for p in parsed:
-            if p.obj.uri in in_manifest:
-                _delete_file(con, p.obj.uri)
-            if p.file is None:
-                _insert_manifest(con, p.obj, config, None, 0, 0, "failed", p.error, p.loaded_at)
-                results.append(FileResult(p.obj.uri, "failed", size_bytes=p.obj.size_bytes, error=p.error))
-            else:
-                _append_file(con, p, config)
-                results.append(
-                    FileResult(p.obj.uri, "loaded", p.file.rows_loaded, p.file.rows_rejected, p.obj.size_bytes)
-                )
+        _add_columns(con, [c for f in files for c in f.columns])
+        results = [_land_in_transaction(con, f, config, f.obj.uri in in_manifest, python) for f in files]
         con.execute("commit")
         return results
     except BaseException:
@@ -308,62 +343,32 @@ def _commit(
         raise
 
 
-def _drop_temp_tables(con: duckdb.DuckDBPyConnection, slots: int) -> None:
-    for n in range(slots):
-        con.execute(f"drop table if exists {quote_ident(f'_landing_{n}')}")
-        con.execute(f"drop table if exists {quote_ident(f'_landing_rejects_{n}')}")
-
-
-def land_file(
-    con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, replaces: bool = True
+def _land_in_transaction(
+    con: duckdb.DuckDBPyConnection, fetched: _Fetched, config: LoadConfig, replaces: bool, python: set[str]
 ) -> FileResult:
-    """Land one file in one transaction, or record it as failed. Never raises for bad data.
-    `replaces=False`: the manifest has never seen this URI, so there are no earlier rows to delete."""
-    in_manifest = {obj.uri} if replaces else set()
-    try:
-        parsed = _parse_file(con, fs, obj, config, 0)
+    obj = fetched.obj
+    if replaces:
+        _delete_file(con, obj.uri)
+    error = fetched.error
+    if fetched.path is not None:
         try:
-            return _commit(con, [parsed], config, in_manifest)[0]
-        except duckdb.Error as exc:
-            if _is_write_failure(exc):
-                raise  # explained once, by open_database
-            error = scrub(describe_error(exc, config.bucket.scheme), config.secrets())
-            failed = replace(parsed, file=None, error=error)
-            return _commit(con, [failed], config, in_manifest)[0]
-    finally:
-        _drop_temp_tables(con, 1)
-
-
-def _append_file(con: duckdb.DuckDBPyConnection, parsed: _Parsed, config: LoadConfig) -> None:
-    """Insert one parsed file (its temp tables) and its manifest row, inside the caller's transaction,
-    after `_add_columns` has added its columns and any earlier version has been deleted."""
-    assert parsed.file is not None
-    columns = parsed.file.columns
-    targets = ", ".join([*(quote_ident(c) for c in columns), *METADATA_COLUMNS])
-    # In METADATA_COLUMNS order. The temp table's rowid is the record's order in the file (DuckDB
-    # keeps insertion order).
-    sources = ", ".join([*(quote_ident(c) for c in columns), "$uri", "rowid + 1", "$at", "$name"])
-    params = {"uri": parsed.obj.uri, "at": parsed.loaded_at, "name": config.name}
-    con.execute(
-        f"insert into {RAW_SCHEMA}.impression_rows ({targets}) select {sources} from {quote_ident(parsed.landing)}",
-        params,
-    )
-    con.execute(
-        f"insert into {RAW_SCHEMA}.rejected_lines "
-        f"select $uri, line_number, error, raw_text, $at, $name from {quote_ident(parsed.rejects)}",
-        params,
-    )
-    _insert_manifest(
-        con,
-        parsed.obj,
-        config,
-        parsed.file.headers,
-        parsed.file.rows_loaded,
-        parsed.file.rows_rejected,
-        "loaded",
-        None,
-        parsed.loaded_at,
-    )
+            parsed = land_records(con, fetched.path, fetched.headers, fetched.rows, python=obj.uri in python)
+        except ReaderRefused as exc:
+            if _is_fatal(exc.error):
+                raise exc.error from exc  # the database is gone: explained once, by open_database
+            raise _Refused(obj.uri, exc.error) from exc
+        except (UnreadableFile, OSError) as exc:
+            text = str(exc) if isinstance(exc, UnreadableFile) else describe_error(exc, config.bucket.scheme)
+            error = scrub(text, config.secrets())
+            _delete_file(con, obj.uri)  # what landed of it before the error
+        else:
+            loaded_at = fetched.rows.loaded_at
+            _insert_manifest(
+                con, obj, config, parsed.headers, parsed.rows_loaded, parsed.rows_rejected, "loaded", None, loaded_at
+            )
+            return FileResult(obj.uri, "loaded", parsed.rows_loaded, parsed.rows_rejected, obj.size_bytes)
+    _insert_manifest(con, obj, config, None, 0, 0, "failed", error, fetched.rows.loaded_at)
+    return FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=error)
 
 
 def _add_columns(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
@@ -403,19 +408,52 @@ def _batches(todo: list[ExportObject]) -> Iterator[list[ExportObject]]:
 def land_batch(
     con: duckdb.DuckDBPyConnection, fs: Any, batch: list[ExportObject], config: LoadConfig, in_manifest: set[str]
 ) -> list[FileResult]:
-    """Parse each file of the batch, then land them all in one transaction: each file whole or not at
-    all, as with one transaction per file, but one commit (WAL write + checkpoint) instead of one per
-    file. Should that transaction fail, it is rolled back and the batch's files land one by one."""
+    """Fetch the batch's files and read their headers, then land them all in one transaction: each
+    file whole or not at all, as with one transaction per file, but one commit (WAL write +
+    checkpoint) instead of one per file. When DuckDB's reader raises on a file (which aborts the
+    transaction), the transaction is rolled back and the batch landed again with that file parsed by
+    Python; should that fail too, or the transaction fail otherwise, the files land one by one."""
+    with contextlib.ExitStack() as stack:
+        fetched = [_fetch(stack, fs, obj, config) for obj in batch]
+        python: set[str] = set()
+        for _attempt in range(2):
+            try:
+                return _transaction(con, fetched, config, in_manifest, python)
+            except _Refused as exc:
+                python.add(exc.uri)
+            except duckdb.Error as exc:
+                if _is_write_failure(exc):
+                    raise  # explained once, by open_database
+                break
+        return [_land_alone(con, f, config, f.obj.uri in in_manifest, python) for f in fetched]
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection, fs: Any, obj: ExportObject, config: LoadConfig, replaces: bool = True
+) -> FileResult:
+    """Land one file in one transaction, or record it as failed. Never raises for bad data.
+    `replaces=False`: the manifest has never seen this URI, so there are no earlier rows to delete."""
+    with contextlib.ExitStack() as stack:
+        return _land_alone(con, _fetch(stack, fs, obj, config), config, replaces, set())
+
+
+def _land_alone(
+    con: duckdb.DuckDBPyConnection, fetched: _Fetched, config: LoadConfig, replaces: bool, python: set[str]
+) -> FileResult:
+    """One file in a transaction of its own: parsed by DuckDB, by Python if DuckDB's reader raised,
+    or recorded as failed if the transaction fails otherwise."""
+    in_manifest = {fetched.obj.uri} if replaces else set()
     try:
-        parsed = [_parse_file(con, fs, obj, config, n) for n, obj in enumerate(batch)]
         try:
-            return _commit(con, parsed, config, in_manifest)
-        except duckdb.Error as exc:
-            if _is_write_failure(exc):
-                raise  # explained once, by open_database
-    finally:
-        _drop_temp_tables(con, len(batch))
-    return [land_file(con, fs, obj, config, replaces=obj.uri in in_manifest) for obj in batch]
+            return _transaction(con, [fetched], config, in_manifest, python)[0]
+        except _Refused:
+            return _transaction(con, [fetched], config, in_manifest, python | {fetched.obj.uri})[0]
+    except duckdb.Error as exc:
+        if _is_write_failure(exc):
+            raise  # explained once, by open_database
+        error = scrub(describe_error(exc, config.bucket.scheme), config.secrets())
+        failed = replace(fetched, path=None, headers=[], error=error)
+        return _transaction(con, [failed], config, in_manifest, python)[0]
 
 
 def _delete_file(con: duckdb.DuckDBPyConnection, uri: str) -> None:

@@ -1,5 +1,6 @@
-"""The `run` pipeline: load the exports, `dbt build`, then the exports' freshness (how old the
-newest export file is). What orchestrators and the CLI call.
+"""The `run` pipeline: sync the inventory from Sigma's API (when its settings are given), load the
+exports, `dbt build`, publish the marts as a read-only snapshot (sigma_impressions.publish), then
+the exports' freshness (how old the newest export file is). What orchestrators and the CLI call.
 
     from sigma_impressions.pipeline import RunSettings, run
 
@@ -9,8 +10,11 @@ newest export file is). What orchestrators and the CLI call.
         raise RuntimeError("; ".join(result.errors))
 
 `RunSettings.from_options` validates everything before any I/O (ConfigError, one line). `run`
-never raises for a failed file, listing or dbt build: it returns a `RunResult` with the exit code
-the CLI uses (0 ok, 1 something failed, 3 the database is in use or cannot be written). New steps
+never raises for a failed sync, file, listing, dbt build or publish: it returns a `RunResult` with
+the exit code the CLI uses (0 ok, 1 something failed, 3 the database is in use or cannot be
+written). A failed sync keeps the previous inventory and the build goes on. The publish step runs
+only after a successful build (data-test warnings included); a failed publish exits 1 and leaves
+the previous snapshot as it was. New steps
 add a field to RunResult and a step function here; the CLI only prints.
 """
 
@@ -20,12 +24,15 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from loader.config import LoadConfig, build_config
+from loader.config import ConfigError, LoadConfig, build_config
 from loader.freshness import ExportFreshness
 from loader.landing import DatabaseError, LoadSummary, Progress, run_load
 from loader.secrets import scrub
+from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
+from loader.sigma_api.inventory import SyncReport, sync_inventory
 from loader.storage import StorageError
 from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
+from sigma_impressions.publish import PublishError, PublishResult, check_paths, publish, published_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
@@ -36,27 +43,48 @@ class RunSettings:
 
     load: LoadConfig
     dbt: DbtOptions
+    published_database: str | None = None  # the snapshot file; None: no publish step
+    # Sigma API settings: when present, the inventory is synced before the load.
+    inventory: SigmaApiSettings | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, object], env: Mapping[str, str] | None = None) -> RunSettings:
         """From option names as the CLI spells them (bucket_uri, days_back, ..., target, vars,
-        as_of_date, select); each load option falls back to its SIGMA_IMPRESSIONS_* variable in
-        `env` (default os.environ). Raises ConfigError before any I/O."""
+        as_of_date, select, published_database); each load option falls back to its
+        SIGMA_IMPRESSIONS_* variable in `env` (default os.environ), published_database to
+        SIGMA_IMPRESSIONS_PUBLISHED_PATH, then warehouse/sigma_impressions_marts.duckdb.
+        Raises ConfigError before any I/O."""
         load = build_config(options, env)
+        option = options.get("published_database")
+        published = published_path(str(option) if option is not None else None, env)
+        try:
+            check_paths(load.database, published)
+        except PublishError as exc:
+            raise ConfigError(f"--published-database: {exc}") from exc
+        inventory = None
+        if api_settings_present(options, env):
+            inventory = build_api_settings(options, env, database=load.database)
         dbt = DbtOptions.from_args(options, database=load.database)
         if load.lake is not None:  # dbt reads the lake the load wrote (vars.sigma_lake_uri)
             dbt_vars = json.loads(dbt.vars) if dbt.vars else {}
             dbt_vars.setdefault("sigma_lake_uri", str(load.lake))
             dbt = replace(dbt, vars=json.dumps(dbt_vars, sort_keys=True, default=str))
-        return cls(load=load, dbt=dbt)
+        return cls(
+            load=load,
+            dbt=dbt,
+            published_database=published,
+            inventory=inventory,
+        )
 
 
 @dataclass
 class RunResult:
     """What a run did, step by step. A step that did not run is None."""
 
+    inventory: SyncReport | None = None
     load: LoadSummary | None = None
     dbt: DbtResult | None = None
+    publish: PublishResult | None = None
     # dbt source freshness after the build; error level (older than
     # vars.sigma_freshness_error_after_days) fails the run, a warning does not.
     freshness: ExportFreshness | None = None
@@ -84,12 +112,36 @@ def load(config: LoadConfig, progress: Progress | None = None) -> tuple[LoadSumm
         return None, scrub(str(exc), config.secrets())
 
 
+def summary_text(summary: LoadSummary) -> str:
+    """The load summary as parseable key=value pairs (printed by the CLI, stored in the snapshot)."""
+    return (
+        f"files_seen={summary.files_seen}"
+        f" loaded={summary.count('loaded')}"
+        f" skipped={summary.count('skipped')}"
+        f" failed={summary.count('failed')}"
+        f" rows={summary.rows_loaded}"
+        f" rejected_lines={summary.rows_rejected}"
+        f" seconds={summary.seconds:.1f}"
+    )
+
+
 def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCallback | None = None) -> RunResult:
-    """Load, dbt build, then source freshness. `progress` sees each landed file; `on_step(step,
-    result)` is called after each step ("load", "dbt", "freshness") so a caller can report as the
-    run goes."""
+    """Sync the inventory (when settings.inventory), load, dbt build, publish the marts, then
+    source freshness. `progress` sees each landed file; `on_step(step, result)` is called after
+    each step ("inventory", "load", "dbt", "publish", "freshness") so a caller can report as the
+    run goes. A failed sync keeps the previous inventory: the load and the build go on, and the
+    run fails at the end. The publish step runs only when the build succeeded (data-test warnings
+    included) and a published database is set."""
     result = RunResult()
     notify = on_step or (lambda step, result: None)
+    if settings.inventory is not None:
+        try:
+            result.inventory = sync_inventory(settings.inventory)
+        except DatabaseError as exc:
+            result.fail(str(exc), EXIT_DATABASE)
+            notify("inventory", result)
+            return result
+        notify("inventory", result)
     try:
         result.load, error = load(settings.load, progress)
     except DatabaseError as exc:
@@ -108,7 +160,20 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
         result.fail(result.dbt.message.replace("dbt build: ", "dbt build failed: ", 1))
     elif not result.load.ok:
         result.fail(f"{result.load.count('failed')} file(s) failed to load; the build used the others")
+    if result.inventory is not None and not result.inventory.ok:
+        result.fail("the inventory sync failed: the build used the previous inventory")
     notify("dbt", result)
+    if result.dbt.ok and settings.published_database is not None:
+        try:
+            result.publish = publish(
+                settings.load.database,
+                settings.published_database,
+                load_summary=summary_text(result.load),
+                dbt_result=result.dbt.message,
+            )
+        except PublishError as exc:
+            result.fail(exc.line())
+        notify("publish", result)
 
     result.freshness = run_source_freshness(settings.dbt)
     if result.freshness.is_error:

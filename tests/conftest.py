@@ -71,6 +71,17 @@ def _stop(process: subprocess.Popen) -> None:
     process.log_handle.close()  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def published_snapshot_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`run` publishes to warehouse/sigma_impressions_marts.duckdb by default: in tests that do
+    not choose a snapshot path it goes under the session's tmp folder, never into the checkout."""
+    path = tmp_path_factory.mktemp("published") / "sigma_impressions_marts.duckdb"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SIGMA_IMPRESSIONS_PUBLISHED_PATH", str(path))
+    yield path
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto_server process: an S3 HTTP endpoint on a free loopback port."""

@@ -33,6 +33,7 @@ element_usage as (
         workbook_elements.element_name,
         workbook_elements.page_name,
         workbook_elements.element_type,
+        workbook_elements.is_deleted or coalesce(workbooks.is_deleted, false) as is_deleted,
         workbooks.workbook_name,
         workbooks.created_at,
         history.history_start_at,
@@ -56,6 +57,7 @@ final as (
         element_name,
         page_name,
         element_type,
+        is_deleted,
         workbook_name,
         {%- for days in sigma_windows() %}
         total_impressions_{{ days }}d,

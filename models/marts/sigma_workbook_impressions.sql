@@ -26,6 +26,9 @@ workbook_usage as (
         workbooks.workbook_name,
         workbooks.workbook_path as path,
         workbooks.owner_email,
+        workbooks.workbook_url,
+        workbooks.is_archived,
+        workbooks.is_deleted,
         workbooks.created_at,
         history.history_start_at,
         {{ sigma_resource_metric_columns('workbook_metrics') }}
@@ -43,6 +46,9 @@ final as (
         workbook_name,
         path,
         owner_email,
+        workbook_url,
+        is_archived,
+        is_deleted,
         {%- for days in sigma_windows() %}
         total_impressions_{{ days }}d,
         {%- endfor %}

@@ -1,4 +1,5 @@
-"""`sigma-impressions demo`: a realistic Sigma audit-log export and its matching inventory seeds."""
+"""`sigma-impressions demo`: a realistic Sigma audit-log export and its matching inventory (the seeds;
+sigma_api_server serves the same inventory from a local Sigma REST API stand-in)."""
 
 from sigma_impressions.demo.export import (
     ELEMENTS,

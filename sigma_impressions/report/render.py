@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TextIO
 
 from sigma_impressions.report.sections import SECTIONS, ReportError, Section, build_report
@@ -189,3 +191,17 @@ RENDERERS: dict[str, Callable[[list[Section], TextIO], None]] = {
     "json": render_json,
     "csv": render_csv,
 }
+
+
+def write_report_file(out: str, text: str) -> Path:
+    """Write a rendered report to `out`, replaced whole (a reader never sees half a file); return
+    its absolute path. Raises OSError when the folder or the file cannot be written."""
+    target = Path(out).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target

@@ -41,10 +41,10 @@ FIXES = {
     "invalid_count": "count must be a whole number of at least 1 (3, 03, 3.0); empty means 1",
     "malformed_line": "the line has the wrong number of fields (sigma_raw.rejected_lines holds it): "
     "re-export the file; fields with commas must be quoted",
-    "unknown_workbook": "add the workbook to the inventory (seeds/sigma_workbooks.csv or "
-    "vars.sigma_workbooks_relation); its impressions count nowhere until then",
-    "unknown_element": "add the element to the inventory (seeds/sigma_workbook_elements.csv or "
-    "vars.sigma_workbook_elements_relation); it still counts for its workbook",
+    "unknown_workbook": "add the workbook to the inventory (`sigma-impressions inventory`, "
+    "seeds/sigma_workbooks.csv or vars.sigma_workbooks_relation); its impressions count nowhere until then",
+    "unknown_element": "add the element to the inventory (`sigma-impressions inventory`, "
+    "seeds/sigma_workbook_elements.csv or vars.sigma_workbook_elements_relation); it still counts for its workbook",
 }
 
 WINDOWED = ("popular", "unused_workbooks", "unused_elements", "users")
@@ -138,7 +138,7 @@ def _connect(database: str) -> duckdb.DuckDBPyConnection:
         if "lock" in text.lower():
             raise ReportError(
                 f"the database {database} is in use by another process (a load or dbt build?): "
-                "wait for it to finish, then run the report again"
+                "read the published snapshot instead (report without --database), or wait for it to finish"
             ) from exc
         raise ReportError(f"cannot open {database}: {' '.join(text.split())[:200]}") from exc
 
@@ -225,7 +225,11 @@ def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[st
             total_impressions_90d as impressions_90d,
             is_stale
         from marts.sigma_workbook_impressions
-        where total_impressions_30d = 0
+        where
+            total_impressions_30d = 0
+            -- An archived or deleted workbook is no cleanup candidate.
+            and not is_archived
+            and not is_deleted
         order by last_impression_at asc nulls first, workbook_name
         """,
     )
@@ -263,7 +267,11 @@ def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
         from marts.sigma_element_impressions as e
         left join marts.sigma_workbook_impressions as w
             on e.workbook_url_id = w.workbook_url_id
-        where e.total_impressions_30d = 0
+        where
+            e.total_impressions_30d = 0
+            -- A deleted element, or one of an archived workbook, is no cleanup candidate.
+            and not e.is_deleted
+            and not coalesce(w.is_archived, false)
         order by e.last_impression_at asc nulls first, w.workbook_name, e.page_name, e.element_name
         """,
     )

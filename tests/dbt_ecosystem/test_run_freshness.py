@@ -76,11 +76,17 @@ def test_pipeline_run_returns_the_freshness(tmp_path: Path, monkeypatch: pytest.
     exports = ExportDir(tmp_path / "exports")
     exports.write("sigma_audit_run-1.csv", BODY, age=timedelta(days=2))
     settings = RunSettings.from_options(
-        {"bucket_uri": exports.uri, "database": str(tmp_path / "w.duckdb"), "days_back": "6"}, env={}
+        {
+            "bucket_uri": exports.uri,
+            "database": str(tmp_path / "w.duckdb"),
+            "published_database": str(tmp_path / "snapshot.duckdb"),
+            "days_back": "6",
+        },
+        env={},
     )
     steps: list[str] = []
     result = run(settings, on_step=lambda step, r: steps.append(step))
-    assert steps == ["load", "dbt", "freshness"]
+    assert steps == ["load", "dbt", "publish", "freshness"]
     assert result.freshness is not None
     assert (result.freshness.status, result.exit_code, result.errors) == ("warn", EXIT_OK, [])
     assert result.freshness.line() == f"newest export file is 2.0 days old: {QUESTION}"

@@ -101,3 +101,14 @@ def test_run_source_freshness_before_any_load(tmp_path: Path) -> None:
     freshness = run_source_freshness(options)
     assert freshness.status == "unknown"
     assert "run `sigma-impressions load` first" in freshness.line()
+
+
+def test_run_source_freshness_with_no_export_file_loaded(tmp_path: Path) -> None:
+    database = tmp_path / "landed.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(DDL)  # the loader ran, but the prefix held no export file
+    con.close()
+    options = DbtOptions(database=str(database), target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    freshness = run_source_freshness(options)
+    assert (freshness.status, freshness.age, freshness.newest_at) == ("error", None, None)
+    assert freshness.line() == "no export file has been loaded yet: is Sigma's export schedule running?"

@@ -32,6 +32,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("make_run")
     exports = root / "demo_exports"
     database = root / "warehouse" / "sigma_impressions.duckdb"
+    snapshot = root / "warehouse" / "sigma_impressions_marts.duckdb"
     patch = pytest.MonkeyPatch()
     patch.setenv("DBT_TARGET_PATH", str(root / "target"))
     patch.setenv("DBT_LOG_PATH", str(root / "logs"))
@@ -48,6 +49,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 f"file://{exports}",
                 "--database",
                 str(database),
+                "--published-database",
+                str(snapshot),
                 "--days-back",
                 "6",
                 "--as-of-date",
@@ -57,18 +60,35 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
             reports.append(_report(database))
     finally:
         patch.undo()
-    return {"facts": facts, "database": str(database), "reports": reports}
+    return {"facts": facts, "database": str(database), "snapshot": str(snapshot), "reports": reports}
 
 
-def _report(database: Path) -> dict:
+def _report(database: Path | str, *options: str) -> dict:
     import contextlib
     import io
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["report", "--database", str(database), "--format", "json", "--limit", "1000"])
+        code = main(
+            ["report", *options, "--format", "json", "--limit", "1000"] + ["--database", str(database)] * bool(database)
+        )
     assert code == 0
     return json.loads(out.getvalue())
+
+
+def test_the_snapshot_holds_the_working_marts_and_the_report_reads_it(pipeline: dict) -> None:
+    def marts(path: str) -> dict[str, list[tuple]]:
+        with duckdb.connect(path, read_only=True) as con:
+            names = con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = current_database() and table_schema = 'marts' order by 1"
+            ).fetchall()
+            return {n: con.execute(f'select * from marts."{n}" order by all').fetchall() for (n,) in names}
+
+    published = marts(pipeline["snapshot"])
+    assert published == marts(pipeline["database"])
+    assert set(published) >= {"sigma_workbook_impressions", "fct_sigma_impressions", "sigma_user_activity"}
+    assert _report("", "--published-database", pipeline["snapshot"]) == pipeline["reports"][-1]
 
 
 def _facts(pipeline: dict) -> DemoFacts:
@@ -147,3 +167,29 @@ def test_users_and_rejected_rows(pipeline: dict) -> None:
     rejected = {r["reason"]: r["rows_rejected"] for r in report["rejected"]}
     assert rejected == facts.rejected
     assert all(r["fix"] for r in report["rejected"])
+
+
+def test_a_failed_publish_after_a_good_build_exits_1_with_one_line(
+    pipeline: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the snapshot's folder should be")
+    before = Path(pipeline["snapshot"]).read_bytes()
+    argv = ["run", "--bucket-uri", f"file://{tmp_path}/none", "--database", pipeline["database"]]
+    argv += ["--days-back", "6", "--as-of-date", _facts(pipeline).as_of_date.isoformat()]
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    patch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    try:
+        (tmp_path / "none").mkdir()
+        code = main([*argv, "--published-database", str(blocker / "snap.duckdb")])
+    finally:
+        patch.undo()
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "dbt build: " in out and "publish: " not in out
+    errors = err.strip().splitlines()
+    assert len(errors) == 1, err
+    assert errors[0].startswith("sigma-impressions: error: publish failed, the previous snapshot is unchanged: ")
+    assert "cannot write the snapshot" in errors[0]
+    assert Path(pipeline["snapshot"]).read_bytes() == before

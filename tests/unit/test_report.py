@@ -23,27 +23,27 @@ create table marts.sigma_workbook_impressions (
     last_impression_at timestamp, days_since_last_impression integer, is_stale boolean,
     impressions_previous_14d bigint,
     used struct(user_email varchar, impressions bigint, last_impression_at timestamp)[],
-    as_of_date date
+    as_of_date date, is_archived boolean, is_deleted boolean
 );
 insert into marts.sigma_workbook_impressions values
     ('wbA', 'Revenue | Overview', 'Finance', 'ann@x.example', 5, 12, 20, 30, 40, 3, 4,
-     '2026-11-25 10:00:00', 1, false, 6, [], '2026-11-26'),
+     '2026-11-25 10:00:00', 1, false, 6, [], '2026-11-26', false, false),
     ('wbB', 'Pipeline', 'Sales', 'bob@x.example', 1, 4, 9, 9, 9, 1, 2, '2026-11-20 10:00:00', 6, false, 8, [],
-     '2026-11-26'),
+     '2026-11-26', false, false),
     ('wbC', 'Legacy, "old"', 'Archive', 'cy@x.example', 0, 0, 0, 0, 0, 0, 0, null, null, true, 0, [],
-     '2026-11-26'),
+     '2026-11-26', false, false),
     ('wbD', 'Support', 'CS', 'dee@x.example', 0, 0, 0, 7, 7, 0, 0, '2026-10-01 09:00:00', 56, true, 0, [],
-     '2026-11-26');
+     '2026-11-26', false, false);
 create table marts.sigma_element_impressions (
     workbook_url_id varchar, element_id varchar, element_name varchar, page_name varchar,
     element_type varchar, total_impressions_7d bigint, total_impressions_14d bigint,
     total_impressions_30d bigint, total_impressions_60d bigint, total_impressions_90d bigint,
     unique_users_14d bigint, unique_users_30d bigint, last_impression_at timestamp,
-    days_since_last_impression integer, is_stale boolean, as_of_date date
+    days_since_last_impression integer, is_stale boolean, as_of_date date, is_deleted boolean
 );
 insert into marts.sigma_element_impressions values
-    ('wbA', 'e1', 'Total', 'Summary', 'kpi', 2, 5, 8, 8, 8, 2, 2, '2026-11-25 10:00:00', 1, false, '2026-11-26'),
-    ('wbA', 'e2', 'Raw table', 'Data', 'table', 0, 0, 0, 0, 0, 0, 0, null, null, true, '2026-11-26');
+    ('wbA', 'e1', 'Total', 'Summary', 'kpi', 2, 5, 8, 8, 8, 2, 2, '2026-11-25 10:00:00', 1, false, '2026-11-26', false),
+    ('wbA', 'e2', 'Raw table', 'Data', 'table', 0, 0, 0, 0, 0, 0, 0, null, null, true, '2026-11-26', false);
 create table marts.sigma_user_activity (
     user_email varchar, impressions_7d bigint, impressions_14d bigint, impressions_30d bigint,
     impressions_60d bigint, workbooks_viewed_30d bigint, first_impression_at timestamp,
