@@ -4,14 +4,14 @@ guarantees of the DuckDB landing, on storage that has no transactions and no ato
 Layout under the lake URI:
 
     impression_rows/<version>.parquet   the landed records of one file version: one string column per
-                                        header (as landed by the DuckDB parse step) + _file_uri,
+                                        header (as the DuckDB landing lands it) + _file_uri,
                                         _file_row_number, _loaded_at, _integration_name
     rejected_lines/<version>.parquet    the records of that version the CSV reader rejected
     _manifest/<commit>.parquet          the append-only manifest log: one object per commit, one row
                                         per file version (loaded or failed) with the data files it names
     marts/<mart>/                       the marts the dbt `spark` target writes (location_root)
 
-The commit protocol: a batch of files is parsed (the same parse step as the DuckDB landing), each
+The commit protocol: a batch of files is landed by the DuckDB landing into an in-memory DuckDB, each
 file's data objects are written under new unique names that nothing references yet, and then one
 manifest object naming them is written: that write is the commit point (a PUT on S3/GCS is visible
 whole or not at all; on file:// the object is written under a hidden temp name and renamed).
@@ -39,19 +39,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loader.config import BucketUri, LoadConfig
-from loader.csv_reader import quote_ident
-from loader.landing import (
-    DatabaseError,
-    FileResult,
-    LoadSummary,
-    Progress,
-    _batches,
-    _drop_temp_tables,
-    _parse_file,
-    _Parsed,
-    _Silent,
-)
-from loader.secrets import scrub
+from loader.contract import RAW_SCHEMA
+from loader.csv_reader import column_names, quote_ident
+from loader.landing import DDL, DatabaseError, FileResult, LoadSummary, Progress, _batches, _Silent, land_batch
 from loader.storage import describe_error, list_exports, make_filesystem
 
 ROWS_DIR = "impression_rows"
@@ -182,18 +172,20 @@ def run_lake_load(
         FileResult(o.uri, "skipped", size_bytes=o.size_bytes) for o in listing.in_window if known.get(o.uri) == o.etag
     )
     progress.start(todo)
-    with _parse_connection(config) as con:
-        for batch in _batches(todo):
-            for obj, result in zip(batch, land_lake_batch(con, fs, lake, batch, config), strict=True):
-                summary.results.append(result)
-                progress.file_done(obj, result)
+    for batch in _batches(todo):
+        with _landing_database(config) as con:
+            results = land_lake_batch(con, fs, lake, batch, config)
+        for obj, result in zip(batch, results, strict=True):
+            summary.results.append(result)
+            progress.file_done(obj, result)
     summary.seconds = time.monotonic() - started
     return summary
 
 
 @contextlib.contextmanager
-def _parse_connection(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB for the parse step, spilling to a private temp folder."""
+def _landing_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh in-memory DuckDB with the raw tables, spilling to a private temp folder: the landing
+    lands a batch there exactly as into the DuckDB file, and the lake takes it from there."""
     spill = tempfile.mkdtemp(prefix="sigma-lake-spill-")
     settings: dict[str, Any] = {
         "autoinstall_known_extensions": False,
@@ -206,6 +198,7 @@ def _parse_connection(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]
         settings["threads"] = config.threads
     con = duckdb.connect(":memory:", config=settings)
     try:
+        con.execute(DDL)
         yield con
     finally:
         con.close()
@@ -215,37 +208,58 @@ def _parse_connection(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]
 def land_lake_batch(
     con: duckdb.DuckDBPyConnection, fs: Any, lake: Lake, batch: list, config: LoadConfig
 ) -> list[FileResult]:
-    """Parse each file of the batch, write its data objects under new names, then commit the batch
-    with one manifest object. A file that cannot be read gets a `failed` row and no data."""
+    """Land the batch with the DuckDB landing (the same reader, checks and rejects) into the empty
+    in-memory raw tables of `con`, write each landed file's records and rejects as new Parquet
+    objects, then commit the batch with one manifest object. A file that cannot be read gets a
+    `failed` row and no data."""
     commit_id = new_commit_id()
-    rows: list[dict] = []
-    results: list[FileResult] = []
     try:
-        for obj in batch:
-            try:
-                parsed = _parse_file(con, fs, obj, config, 0)  # one file at a time: its temp tables are slot 0
-            except duckdb.Error as exc:  # the parse step's own database (memory, temp space) failed
-                reason = describe_error(exc, "file")
-                raise LakeError(f"cannot parse into the temporary DuckDB (memory, temp space?): {reason}") from exc
-            if parsed.file is not None:
-                try:
-                    rows_file, rejects_file = _write_data(con, lake, parsed, config, commit_id)
-                except LakeError:
-                    raise
-                except duckdb.Error as exc:
-                    error = scrub(describe_error(exc, config.bucket.scheme), config.secrets())
-                    parsed = replace(parsed, file=None, error=error)
-            if parsed.file is None:
-                rows.append(_manifest_row(commit_id, parsed, config, "failed", None, None))
-                results.append(FileResult(obj.uri, "failed", size_bytes=obj.size_bytes, error=parsed.error))
-            else:
-                rows.append(_manifest_row(commit_id, parsed, config, "loaded", rows_file, rejects_file))
-                results.append(
-                    FileResult(obj.uri, "loaded", parsed.file.rows_loaded, parsed.file.rows_rejected, obj.size_bytes)
-                )
-            _drop_temp_tables(con, 1)
-    finally:
-        _drop_temp_tables(con, 1)
+        results = land_batch(con, fs, batch, config, set())
+    except duckdb.Error as exc:  # the in-memory database itself failed (memory, temp space)
+        reason = describe_error(exc, "file")
+        raise LakeError(f"cannot land into the temporary DuckDB (memory, temp space?): {reason}") from exc
+    table_columns = {
+        name.lower(): name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, "impression_rows"],
+        ).fetchall()
+    }
+    rows = []
+    for obj, result in zip(batch, results, strict=True):
+        entry = con.execute(
+            f"select headers, rows_loaded, rows_rejected, status, error, loaded_at "
+            f"from {RAW_SCHEMA}.loaded_files where file_uri = ?",
+            [obj.uri],
+        ).fetchone()
+        headers, rows_loaded, rows_rejected, status, error, loaded_at = entry
+        columns = column_names(list(headers or [])) if status == "loaded" else None
+        rows_file = rejects_file = None
+        if status == "loaded":
+            rows_file, rejects_file = _write_data(
+                con, lake, obj.uri, columns or [], table_columns, rows_loaded, rows_rejected, commit_id
+            )
+        rows.append(
+            {
+                "commit_id": commit_id,
+                "file_uri": obj.uri,
+                "etag": obj.etag,
+                "size_bytes": obj.size_bytes,
+                "last_modified": obj.last_modified.astimezone(UTC).replace(tzinfo=None),
+                "headers": list(headers) if headers is not None else None,
+                "columns": columns,
+                "rows_loaded": rows_loaded,
+                "rows_rejected": rows_rejected,
+                "status": status,
+                "error": error if status != "loaded" else None,
+                "loaded_at": loaded_at,
+                "integration_name": config.name,
+                "rows_file": rows_file,
+                "rejects_file": rejects_file,
+            }
+        )
+        if status != result.status:
+            raise LakeError(f"the landing reported {result.status} for {obj.uri} but recorded {status}")
     _write_object(lake, f"{MANIFEST_DIR}/{commit_id}.parquet", [pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)])
     return results
 
@@ -255,54 +269,35 @@ def new_commit_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}"
 
 
-def _manifest_row(
-    commit_id: str, parsed: _Parsed, config: LoadConfig, status: str, rows_file: str | None, rejects_file: str | None
-) -> dict:
-    obj = parsed.obj
-    file = parsed.file
-    return {
-        "commit_id": commit_id,
-        "file_uri": obj.uri,
-        "etag": obj.etag,
-        "size_bytes": obj.size_bytes,
-        "last_modified": obj.last_modified.astimezone(UTC).replace(tzinfo=None),
-        "headers": file.headers if file else None,
-        "columns": file.columns if file else None,
-        "rows_loaded": file.rows_loaded if file else 0,
-        "rows_rejected": file.rows_rejected if file else 0,
-        "status": status,
-        "error": parsed.error,
-        "loaded_at": parsed.loaded_at,
-        "integration_name": config.name,
-        "rows_file": rows_file,
-        "rejects_file": rejects_file,
-    }
-
-
 def _write_data(
-    con: duckdb.DuckDBPyConnection, lake: Lake, parsed: _Parsed, config: LoadConfig, commit_id: str
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    uri: str,
+    columns: list[str],
+    table_columns: dict[str, str],
+    rows_loaded: int,
+    rows_rejected: int,
+    commit_id: str,
 ) -> tuple[str | None, str | None]:
-    """Write one parsed file's records and rejects as new Parquet objects; return their lake names."""
-    assert parsed.file is not None
+    """Write one landed file's records (its own columns, spelled as its header) and rejects as new
+    Parquet objects; return their lake names."""
     version = f"{commit_id}-{uuid.uuid4().hex[:8]}"
-    params = {"uri": parsed.obj.uri, "at": parsed.loaded_at, "name": config.name}
     rows_file = rejects_file = None
-    if parsed.file.rows_loaded:
-        columns = ", ".join(quote_ident(c) for c in parsed.file.columns)
-        # The temp table's rowid is the record's order in the file (DuckDB keeps insertion order).
+    if rows_loaded:
+        # The table names a column by its first spelling (case-insensitively); the file keeps its own.
+        selected = ", ".join(f"{quote_ident(table_columns[c.lower()])} as {quote_ident(c)}" for c in columns)
         reader = con.execute(
-            f"select {columns}, $uri as _file_uri, rowid + 1 as _file_row_number, "
-            f"cast($at as timestamp) as _loaded_at, $name as _integration_name "
-            f"from {quote_ident(parsed.landing)} order by rowid",
-            params,
+            f"select {selected}{', ' if selected else ''}_file_uri, _file_row_number, _loaded_at, _integration_name "
+            f"from {RAW_SCHEMA}.impression_rows where _file_uri = ? order by _file_row_number",
+            [uri],
         ).to_arrow_reader(_READ_BATCH)
         rows_file = f"{ROWS_DIR}/{version}.parquet"
         _write_object(lake, rows_file, reader)
-    if parsed.file.rows_rejected:
+    if rows_rejected:
         reader = con.execute(
-            f"select $uri as _file_uri, line_number, error, raw_text, cast($at as timestamp) as _loaded_at, "
-            f"$name as _integration_name from {quote_ident(parsed.rejects)} order by line_number",
-            params,
+            f"select _file_uri, line_number, error, raw_text, _loaded_at, _integration_name "
+            f"from {RAW_SCHEMA}.rejected_lines where _file_uri = ? order by line_number",
+            [uri],
         ).to_arrow_reader(_READ_BATCH)
         rejects_file = f"{REJECTS_DIR}/{version}.parquet"
         _write_object(lake, rejects_file, reader)

@@ -246,7 +246,7 @@ def run_load(
     """List the prefix and land every export in the window that is new or changed: into the DuckDB
     file, or into the Parquet lake when `config.lake` is set (loader/lake.py)."""
     if config.lake is not None:
-        from loader.lake import run_lake_load  # the lake imports this module's parse step
+        from loader.lake import run_lake_load  # the lake lands through this module
 
         return run_lake_load(config, config.lake, progress=progress, now=now, filesystem=filesystem)
     started = time.monotonic()
