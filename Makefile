@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install run test test-slow test-all lint integration-tests browser bench docs clean
+.PHONY: install install-spark run test test-slow test-spark test-all lint integration-tests browser bench bench-spark docs clean
 
 install: $(STAMP)
 
@@ -60,14 +60,26 @@ browser:
 ## moto_server and the GCS emulator, dbt and the semantic layer (mf), the HTML page in chromium,
 ## end to end.
 test: lint integration-tests browser
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not spark"
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.
 test-slow: install
 	$(BIN)/pytest -q -m slow
 
+## dbt's Spark adapter and a local Spark (Java 17), once: pyspark is a large download.
+install-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(STAMP)
+	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[spark]'
+	touch $(VENV)/.installed-spark
+
+## The same marts on Spark: exports -> file:// Parquet lake -> dbt build --target spark, every mart
+## equal to DuckDB's (about 8 minutes on 2 cores, offline after install-spark).
+test-spark: install-spark
+	$(BIN)/pytest -q -m spark
+
 ## Everything: what CI runs.
-test-all: test test-slow
+test-all: test test-slow test-spark
 
 ## The benchmark (not part of make test; about 2 h on 2 cores): docs/benchmarks.md and .png.
 bench: install
@@ -75,6 +87,11 @@ bench: install
 	test -x .bench/peers/bin/python || $(PYTHON) -m venv .bench/peers
 	.bench/peers/bin/pip install --quiet -r requirements/bench-peers.txt
 	$(BIN)/python bench/run_bench.py --rows $(BENCH_ROWS)
+
+## Spark local vs DuckDB building the same marts from the same Parquet lake (docs/benchmarks.md).
+SPARK_BENCH_ROWS ?= 1000000,5000000
+bench-spark: install-spark
+	$(BIN)/python bench/spark_vs_duckdb.py --rows $(SPARK_BENCH_ROWS) --docs-dir docs
 
 docs: install
 	$(BIN)/dbt docs generate

@@ -303,6 +303,9 @@ def plot(data: dict, path: Path) -> None:
     plt.close(fig)
 
 
+SPARK_SECTION_MARKER = "<!-- spark-vs-duckdb: written by bench/spark_vs_duckdb.py -->"
+
+
 def write(data: dict, docs_dir: Path) -> tuple[Path, Path]:
     docs_dir.mkdir(parents=True, exist_ok=True)
     png = docs_dir / "benchmarks.png"
@@ -312,5 +315,10 @@ def write(data: dict, docs_dir: Path) -> tuple[Path, Path]:
         name = png.name
     except ImportError:
         name = png.name + " (not drawn: matplotlib not installed)"
-    md.write_text(markdown(data, name))
+    kept = ""
+    if md.exists():  # the Spark comparison (bench/spark_vs_duckdb.py) owns the file's tail
+        old = md.read_text()
+        if SPARK_SECTION_MARKER in old:
+            kept = "\n" + old[old.index(SPARK_SECTION_MARKER) :]
+    md.write_text(markdown(data, name) + kept)
     return md, png

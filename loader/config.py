@@ -27,6 +27,7 @@ ENV_VARS = {
     "aws_region": "SIGMA_IMPRESSIONS_AWS_REGION",
     "endpoint_url": "SIGMA_IMPRESSIONS_S3_ENDPOINT_URL",
     "database": "SIGMA_IMPRESSIONS_DUCKDB_PATH",
+    "lake_uri": "SIGMA_IMPRESSIONS_LAKE_URI",
     "name": "SIGMA_IMPRESSIONS_NAME",
     "memory_limit": "SIGMA_IMPRESSIONS_MEMORY_LIMIT",
     "threads": "SIGMA_IMPRESSIONS_THREADS",
@@ -79,6 +80,7 @@ class LoadConfig:
     endpoint_url: str | None = None
     memory_limit: str | None = None
     threads: int | None = None
+    lake: BucketUri | None = None  # land into this Parquet lake instead of the DuckDB file
 
     def secrets(self) -> list[str]:
         """Every secret value, so that output can be scrubbed of them."""
@@ -120,6 +122,19 @@ def parse_bucket_uri(raw: str | None) -> BucketUri:
         )
     prefix = re.sub(r"/+", "/", prefix).strip("/")
     return BucketUri(scheme, bucket, f"{prefix}/" if prefix else "")
+
+
+def parse_lake_uri(raw: str | None) -> BucketUri:
+    """Validate and normalize --lake-uri (s3://, gs:// or file:///abs/dir), as --bucket-uri."""
+    if raw is None or not raw.strip():
+        raise ConfigError(
+            "--lake-uri is empty (or SIGMA_IMPRESSIONS_LAKE_URI): "
+            "use s3://bucket/prefix, gs://bucket/prefix or file:///absolute/dir"
+        )
+    try:
+        return parse_bucket_uri(raw)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("--bucket-uri", "--lake-uri")) from None
 
 
 def parse_days_back(raw: object) -> int:
@@ -196,6 +211,10 @@ def build_config(options: Mapping[str, object], env: Mapping[str, str] | None = 
         raise ConfigError(f"--endpoint-url must be an http:// or https:// URL (got {_shown(endpoint)!r})")
     database = _clean(values["database"]) or DEFAULT_DATABASE
     name = _clean(values["name"]) or DEFAULT_NAME
+    lake_uri = _clean(values["lake_uri"])
+    lake = parse_lake_uri(lake_uri) if lake_uri else None
+    if lake is not None and lake.fs_path.startswith(bucket.fs_path) and lake.scheme == bucket.scheme:
+        raise ConfigError("--lake-uri must not be inside --bucket-uri: the lake's files would be listed as exports")
     return LoadConfig(
         bucket=bucket,
         days_back=days_back,
@@ -206,6 +225,7 @@ def build_config(options: Mapping[str, object], env: Mapping[str, str] | None = 
         endpoint_url=endpoint.rstrip("/") if endpoint else None,
         memory_limit=parse_memory_limit(_clean(values["memory_limit"])),
         threads=parse_threads(values["threads"]),
+        lake=lake,
     )
 
 

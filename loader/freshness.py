@@ -91,7 +91,9 @@ def freshness_from_result(result: Any) -> ExportFreshness:
         exception = getattr(result, "exception", None)
         reason = " ".join(str(exception).split())[:200] if exception else "dbt returned no freshness result"
         return ExportFreshness(status="unknown", reason=reason)
-    node = results[0]
+    # The run's on-run-start hooks report results of their own: take the source's.
+    sources = [r for r in results if str(getattr(getattr(r, "node", None), "unique_id", "")).startswith("source.")]
+    node = sources[0] if sources else results[0]
     status = str(getattr(node.status, "value", node.status))
     age = getattr(node, "age", None)
     if status not in ("pass", "warn", "error") or age is None:

@@ -243,7 +243,12 @@ def run_load(
     now: datetime | None = None,
     filesystem: Any | None = None,
 ) -> LoadSummary:
-    """List the prefix and land every export in the window that is new or changed."""
+    """List the prefix and land every export in the window that is new or changed: into the DuckDB
+    file, or into the Parquet lake when `config.lake` is set (loader/lake.py)."""
+    if config.lake is not None:
+        from loader.lake import run_lake_load  # the lake lands through this module
+
+        return run_lake_load(config, config.lake, progress=progress, now=now, filesystem=filesystem)
     started = time.monotonic()
     fs = filesystem or make_filesystem(config)
     listing: Listing = list_exports(fs, config.bucket, config.days_back, now=now)

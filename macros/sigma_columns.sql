@@ -23,6 +23,32 @@
     {{ return(modules.re.sub("[^a-z0-9]+", "_", text).strip("_")) }}
 {%- endmacro %}
 
+{#- The same rule in SQL, for a text column (BOMs are stripped by the loader's header reader). -#}
+{% macro sigma_normalize_header_sql(expression) -%}
+    {{ return(adapter.dispatch("sigma_normalize_header_sql", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{% macro default__sigma_normalize_header_sql(expression) -%}
+    trim(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_', 'g'), '_')
+{%- endmacro %}
+
+{% macro spark__sigma_normalize_header_sql(expression) -%}
+    regexp_replace(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_'), '^_+|_+$', '')
+{%- endmacro %}
+
+{#- One row per element of a list column (in a select list). -#}
+{% macro sigma_unnest(expression) -%}
+    {{ return(adapter.dispatch("sigma_unnest", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{% macro default__sigma_unnest(expression) -%}
+    unnest({{ expression }})
+{%- endmacro %}
+
+{% macro spark__sigma_unnest(expression) -%}
+    explode({{ expression }})
+{%- endmacro %}
+
 {#- canonical column -> list of normalized aliases, in priority order, from the var. -#}
 {% macro sigma_column_aliases() -%}
     {%- set configured = var("sigma_column_aliases") -%}
@@ -130,7 +156,15 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- A quoted identifier for any header text (quotes inside the name doubled). -#}
+{#- A quoted identifier for any header text (quote characters inside the name doubled). -#}
 {% macro sigma_quote(name) -%}
+    {{ return(adapter.dispatch("sigma_quote", "sigma_impressions")(name)) }}
+{%- endmacro %}
+
+{% macro default__sigma_quote(name) -%}
     "{{ name | replace('"', '""') }}"
+{%- endmacro %}
+
+{% macro spark__sigma_quote(name) -%}
+    `{{ name | replace('`', '``') }}`
 {%- endmacro %}

@@ -10,7 +10,28 @@
       _file_uri then replaces that file's earlier rows.
     - sigma_delete_stale_rows(...): the post-hook; drops rows of another parse signature and rows
       of file versions that are no longer the landed one (changed to nothing, failed, gone).
+    - sigma_incremental_materialization(): `incremental` where the engine can delete rows; a full
+      rebuild (`table`) on Spark's plain Parquet tables, which cannot delete or merge rows (Delta or
+      Iceberg tables could). Both give the same rows: the incremental models equal a full refresh,
+      and the post-hooks, which only clean up after incremental runs, render to nothing on a table.
 -#}
+
+{% macro sigma_incremental_materialization() -%}
+    {{ return(adapter.dispatch("sigma_incremental_materialization", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_incremental_materialization() -%}
+    {{ return("incremental") }}
+{%- endmacro %}
+
+{% macro spark__sigma_incremental_materialization() -%}
+    {{ return("table") }}
+{%- endmacro %}
+
+{#- A post-hook statement that runs only on incremental models ('' otherwise: dbt skips it). -#}
+{% macro sigma_incremental_hook(statement) -%}
+    {{ return(statement if model.config.materialized == "incremental" else "") }}
+{%- endmacro %}
 
 {% macro sigma_incremental_rebuild_all() -%}
     {{ return(not is_incremental() or sigma_parse_signature_changed(this)) }}
@@ -42,6 +63,9 @@
     (a relation with `uri_column` and `loaded_at_column`, filtered by `versions_filter`).
     `rows_filter` limits the version check to some rows (e.g. rows that have a file). -#}
 {% macro sigma_delete_stale_rows(versions=none, uri_column="file_uri", loaded_at_column="loaded_at", versions_filter=none, rows_filter=none) -%}
+    {%- if model.config.materialized != "incremental" -%}
+        {{ return("") }}
+    {%- endif -%}
     delete from {{ this }}
     where
         _parse_signature <> '{{ sigma_parse_signature() }}'

@@ -92,7 +92,8 @@
         (
             select
             {%- for name, type in columns.items() %}
-                cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+                {#- varchar is the loader's name for text: the adapter's string type (Spark has no bare varchar) #}
+                cast(null as {{ dbt.type_string() if type == "varchar" else type }}) as {{ name }}{{ "," if not loop.last }}
             {%- endfor %}
             where false
         )

@@ -115,7 +115,7 @@
     total_impressions_14d - impressions_previous_14d as impressions_trend_14d,
     cast(total_impressions_14d - impressions_previous_14d as {{ sigma_type_double() }})
     / nullif(impressions_previous_14d, 0) as impressions_trend_14d_pct,
-    rank() over (order by total_impressions_30d desc, unique_users_30d desc) as popularity_rank,
+    cast(rank() over (order by total_impressions_30d desc, unique_users_30d desc) as {{ dbt.type_bigint() }}) as popularity_rank,
     coalesce({{ history_start_at }} <= {{ stale_start }}, false) as has_enough_history,
     (
         coalesce({{ history_start_at }} <= {{ stale_start }}, false)

@@ -17,6 +17,37 @@
     trim({{ expression }}, chr(32) || chr(9) || chr(10) || chr(13) || chr(11) || chr(12))
 {%- endmacro %}
 
+{% macro spark__sigma_trim(expression) -%}
+    trim(both concat(chr(32), chr(9), chr(10), chr(13), chr(11), chr(12)) from {{ expression }})
+{%- endmacro %}
+
+{#- Leading zeros removed ('' when all zeros). -#}
+{% macro sigma_ltrim_zeros(expression) -%}
+    {{ return(adapter.dispatch("sigma_ltrim_zeros", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{% macro default__sigma_ltrim_zeros(expression) -%}
+    ltrim({{ expression }}, '0')
+{%- endmacro %}
+
+{#- Spark's two-argument ltrim takes the characters first: the standard form is unambiguous. -#}
+{% macro spark__sigma_ltrim_zeros(expression) -%}
+    trim(leading '0' from {{ expression }})
+{%- endmacro %}
+
+{#- A regular expression as a SQL string literal. Spark unescapes backslashes in literals. -#}
+{% macro sigma_regexp_literal(pattern) -%}
+    {{ return(adapter.dispatch("sigma_regexp_literal", "sigma_impressions")(pattern)) }}
+{%- endmacro %}
+
+{% macro default__sigma_regexp_literal(pattern) -%}
+    '{{ pattern }}'
+{%- endmacro %}
+
+{% macro spark__sigma_regexp_literal(pattern) -%}
+    '{{ pattern | replace("\\", "\\\\") }}'
+{%- endmacro %}
+
 {#- Whole-string regular expression match. -#}
 {% macro sigma_regexp_full_match(expression, pattern) -%}
     {{ return(adapter.dispatch("sigma_regexp_full_match", "sigma_impressions")(expression, pattern)) }}
@@ -30,6 +61,10 @@
     regexp_full_match({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
 
+{% macro spark__sigma_regexp_full_match(expression, pattern) -%}
+    ({{ expression }} rlike {{ sigma_regexp_literal("^(?:" ~ pattern ~ ")$") }})
+{%- endmacro %}
+
 {#- Capture group `group` of the first match ('' or NULL when it did not take part). -#}
 {% macro sigma_regexp_group(expression, pattern, group) -%}
     {{ return(adapter.dispatch("sigma_regexp_group", "sigma_impressions")(expression, pattern, group)) }}
@@ -41,6 +76,25 @@
 
 {% macro duckdb__sigma_regexp_group(expression, pattern, group) -%}
     regexp_extract({{ expression }}, '{{ pattern }}', {{ group }})
+{%- endmacro %}
+
+{#- Spark's regexp_extract gives '' for no match or a group that did not take part, as DuckDB's. -#}
+{% macro spark__sigma_regexp_group(expression, pattern, group) -%}
+    regexp_extract({{ expression }}, {{ sigma_regexp_literal(pattern) }}, {{ group }})
+{%- endmacro %}
+
+{#- `timestamp` plus `minutes` (an integer expression), keeping the fraction of a second. -#}
+{% macro sigma_add_minutes(minutes, timestamp) -%}
+    {{ return(adapter.dispatch("sigma_add_minutes", "sigma_impressions")(minutes, timestamp)) }}
+{%- endmacro %}
+
+{% macro default__sigma_add_minutes(minutes, timestamp) -%}
+    {{ dbt.dateadd("minute", minutes, timestamp) }}
+{%- endmacro %}
+
+{#- dbt-spark's dateadd goes through unix seconds (losing the fraction): timestampadd keeps it. -#}
+{% macro spark__sigma_add_minutes(minutes, timestamp) -%}
+    timestampadd(minute, {{ minutes }}, {{ timestamp }})
 {%- endmacro %}
 
 {#- The accepted request_time form, applied to the trimmed, lower-cased text. The date and
@@ -96,8 +150,7 @@
             and {{ second }} <= 59
             and {{ offset_hours }} <= 23
             and {{ offset_minutes }} <= 59
-            then {{ dbt.dateadd(
-                "minute",
+            then {{ sigma_add_minutes(
                 "(case when " ~ sign ~ " = '+' then -1 else 1 end) * (" ~ offset_hours ~ " * 60 + " ~ offset_minutes ~ ")",
                 "cast(" ~ dbt.concat([
                     "substr(" ~ lowered ~ ", 1, 10)",
@@ -119,7 +172,7 @@
     `text` must already be trimmed.
 -#}
 {% macro sigma_parse_count(text) -%}
-    {%- set digits = "ltrim(" ~ sigma_regexp_group(text, "^([0-9]+)", 1) ~ ", '0')" -%}
+    {%- set digits = sigma_ltrim_zeros(sigma_regexp_group(text, "^([0-9]+)", 1)) -%}
     case
         when {{ text }} is null or {{ text }} = '' then 1
         when
@@ -146,6 +199,10 @@
     double
 {%- endmacro %}
 
+{% macro spark__sigma_type_double() -%}
+    double
+{%- endmacro %}
+
 {#- A cast that yields NULL instead of failing (dbt.safe_cast is a plain cast on DuckDB). -#}
 {% macro sigma_safe_cast(expression, type) -%}
     {{ return(adapter.dispatch("sigma_safe_cast", "sigma_impressions")(expression, type)) }}
@@ -156,5 +213,9 @@
 {%- endmacro %}
 
 {% macro duckdb__sigma_safe_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__sigma_safe_cast(expression, type) -%}
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}

@@ -18,6 +18,10 @@
     struct(user_email varchar, impressions bigint, last_impression_at timestamp)[]
 {%- endmacro %}
 
+{% macro spark__sigma_used_type() -%}
+    array<struct<user_email: string, impressions: bigint, last_impression_at: timestamp>>
+{%- endmacro %}
+
 {#- The list over the rows where `condition` holds (all rows when none); NULL when there is none. -#}
 {% macro sigma_used_list(user_email, impressions, last_impression_at, condition=none) -%}
     {{ return(adapter.dispatch("sigma_used_list", "sigma_impressions")(user_email, impressions, last_impression_at, condition)) }}
@@ -51,6 +55,28 @@
     )
 {%- endmacro %}
 
+{#- Spark has no ordered collect_list: sort structs led by (-impressions, user_email), then drop
+    the sort key (impressions is at most the BIGINT maximum, so its negation never overflows). -#}
+{% macro spark__sigma_used_list(user_email, impressions, last_impression_at, condition=none) -%}
+    {#- collect_list skips NULLs: rows outside `condition` become NULL. -#}
+    transform(
+        sort_array(
+            collect_list(
+                {{ "case when " ~ condition ~ " then " if condition }}named_struct(
+                    'negated_impressions', -{{ impressions }},
+                    'user_email', {{ user_email }},
+                    'entry', named_struct(
+                        'user_email', {{ user_email }},
+                        'impressions', {{ impressions }},
+                        'last_impression_at', {{ last_impression_at }}
+                    )
+                ){{ " end" if condition }}
+            )
+        ),
+        sorted_entry -> sorted_entry.entry
+    )
+{%- endmacro %}
+
 {% macro sigma_empty_used_list() -%}
     {{ return(adapter.dispatch("sigma_empty_used_list", "sigma_impressions")()) }}
 {%- endmacro %}
@@ -62,4 +88,8 @@
 
 {% macro duckdb__sigma_empty_used_list() -%}
     cast([] as {{ sigma_used_type() }})
+{%- endmacro %}
+
+{% macro spark__sigma_empty_used_list() -%}
+    cast(array() as {{ sigma_used_type() }})
 {%- endmacro %}

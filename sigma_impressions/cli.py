@@ -95,6 +95,12 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         help=f"DuckDB file (default {DEFAULT_DATABASE}, as in profiles.yml) [SIGMA_IMPRESSIONS_DUCKDB_PATH]",
     )
     add(
+        "--lake-uri",
+        help="land into this Parquet lake instead of the DuckDB file: s3://bucket/prefix, gs://bucket/prefix "
+        "or file:///abs/dir, same credentials as the exports; dbt reads it (the spark target always) "
+        "[SIGMA_IMPRESSIONS_LAKE_URI]",
+    )
+    add(
         "--name",
         help=f"integration name stored on every landed row (default {DEFAULT_NAME}) [SIGMA_IMPRESSIONS_NAME]",
     )
@@ -152,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the prefix, take the .csv/.csv.gz files modified in the last N days, "
         "and land each new or changed file into sigma_raw.impression_rows, whole or not at all. "
         "Files already loaded with the same etag are skipped. Bad records go to "
-        "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files.",
+        "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files. "
+        "With --lake-uri, the same lands as Parquet objects in the lake, committed by its manifest log "
+        "(README: the Parquet lake).",
     )
     _source_options(load)
 

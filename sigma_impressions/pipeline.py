@@ -20,8 +20,9 @@ add a field to RunResult and a step function here; the CLI only prints.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from loader.config import ConfigError, LoadConfig, build_config
 from loader.freshness import ExportFreshness
@@ -63,9 +64,14 @@ class RunSettings:
         inventory = None
         if api_settings_present(options, env):
             inventory = build_api_settings(options, env, database=load.database)
+        dbt = DbtOptions.from_args(options, database=load.database)
+        if load.lake is not None:  # dbt reads the lake the load wrote (vars.sigma_lake_uri)
+            dbt_vars = json.loads(dbt.vars) if dbt.vars else {}
+            dbt_vars.setdefault("sigma_lake_uri", str(load.lake))
+            dbt = replace(dbt, vars=json.dumps(dbt_vars, sort_keys=True, default=str))
         return cls(
             load=load,
-            dbt=DbtOptions.from_args(options, database=load.database),
+            dbt=dbt,
             published_database=published,
             inventory=inventory,
         )

@@ -1,11 +1,11 @@
 {{
     config(
-        materialized='incremental',
+        materialized=sigma_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='impression_date',
         on_schema_change='append_new_columns',
         post_hook=[
-            "delete from {{ this }} where user_email is null",
+            "{{ sigma_incremental_hook('delete from ' ~ this ~ ' where user_email is null') }}",
             "{{ sigma_delete_stale_rows() }}",
         ],
     )
@@ -125,11 +125,15 @@ final as (
         *,
         '{{ sigma_parse_signature() }}' as _parse_signature
     from daily_impressions
+    {%- if sigma_incremental_materialization() == 'incremental' %}
+    -- The markers only serve the incremental delete+insert (its post-hook drops them); a table
+    -- built in full (Spark's Parquet) has no rows to clear and no hook to drop them.
     union all
     select
         *,
         '{{ sigma_parse_signature() }}' as _parse_signature
     from day_markers
+    {%- endif %}
 
 )
 

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=sigma_published_view_materialization()) }}
 
 with
 

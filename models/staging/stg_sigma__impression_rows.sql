@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=sigma_incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='_file_uri',
         on_schema_change='append_new_columns',

@@ -21,7 +21,7 @@ file_headers as (
 
     select
         file_uri,
-        unnest(headers) as header_name
+        {{ sigma_unnest('headers') }} as header_name
     from loaded_files
 
 ),
@@ -30,7 +30,7 @@ normalized_headers as (
 
     select
         file_uri,
-        trim(regexp_replace(lower(header_name), '[^a-z0-9]+', '_', 'g'), '_') as normalized_header
+        {{ sigma_normalize_header_sql('header_name') }} as normalized_header
     from file_headers
 
 ),

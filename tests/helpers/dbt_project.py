@@ -29,8 +29,12 @@ def run_dbt(
     work_dir: Path,
     vars: dict[str, Any] | None = None,
     check: bool = True,
+    target: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <args>` on `database`; raise DbtFailed (with the output's tail) if check and it fails."""
+    """Run `dbt <args>` on `database` (or another `target`, with `env` added to the environment);
+    raise DbtFailed (with the output's tail) if check and it fails."""
     work_dir.mkdir(parents=True, exist_ok=True)
     command = [
         str(DBT),
@@ -46,6 +50,9 @@ def run_dbt(
     ]
     if vars:
         command += ["--vars", json.dumps(vars)]
+    if target:
+        command += ["--target", target]
+    extra_env = env or {}
     env = {
         **os.environ,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -55,8 +62,9 @@ def run_dbt(
             "SIGMA_IMPRESSIONS_EXTENSION_DIR", str(REPO / ".venv" / "duckdb_extensions")
         ),
         "NO_COLOR": "1",
+        **extra_env,
     }
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
         raise DbtFailed(f"dbt {' '.join(args)} exited {result.returncode}:\n{tail}")
