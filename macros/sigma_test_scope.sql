@@ -18,6 +18,20 @@
       margin; 0, the default, adds none). null: whole tables always (make test and CI).
 -#}
 
+{#- Whether this engine keeps the watermark. Spark rebuilds every model in full (plain Parquet
+    cannot delete rows), so its data tests check whole tables and it keeps none. -#}
+{% macro sigma_keeps_data_test_watermark() -%}
+    {{ return(adapter.dispatch("sigma_keeps_data_test_watermark", "sigma_impressions")()) }}
+{%- endmacro %}
+
+{% macro default__sigma_keeps_data_test_watermark() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__sigma_keeps_data_test_watermark() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
 {#- The watermark table (in the target schema). -#}
 {% macro sigma_data_test_watermark_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier="sigma_data_test_watermark")) }}
@@ -26,7 +40,7 @@
 {#- The watermark as text 'YYYY-MM-DD HH:MM:SS.ffffff' (none when there is none for this parse
     signature, or when not executing). -#}
 {% macro sigma_data_test_watermark() -%}
-    {%- if not execute -%}
+    {%- if not execute or not sigma_keeps_data_test_watermark() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set relation = adapter.get_relation(database=target.database, schema=target.schema, identifier="sigma_data_test_watermark") -%}
@@ -69,7 +83,7 @@
     ran in this invocation and none failed, errored or was skipped. Otherwise the watermark
     stays, so the next build re-checks the rows written since. -#}
 {% macro sigma_record_data_test_watermark(results) -%}
-    {%- if not execute -%}
+    {%- if not execute or not sigma_keeps_data_test_watermark() -%}
         {{ return("") }}
     {%- endif -%}
     {%- set expected = [] -%}

@@ -15,14 +15,28 @@ workbook_days as (
 
 ),
 
+-- Per user first, then per workbook and day: no distinct aggregate (DuckDB cannot spill one
+-- under memory_limit).
+user_days as (
+
+    select
+        impression_date,
+        workbook_url_id,
+        user_email,
+        {{ sigma_sum_bigint('impressions') }} as impressions
+    from workbook_days
+    group by impression_date, workbook_url_id, user_email
+
+),
+
 daily_impressions as (
 
     select
         impression_date,
         workbook_url_id,
         {{ sigma_sum_bigint('impressions') }} as impressions,
-        cast(count(distinct user_email) as {{ dbt.type_bigint() }}) as unique_users
-    from workbook_days
+        cast(count(user_email) as {{ dbt.type_bigint() }}) as unique_users
+    from user_days
     group by impression_date, workbook_url_id
 
 ),
