@@ -70,6 +70,10 @@ test-slow: install
 install-spark: $(VENV)/.installed-spark
 
 $(VENV)/.installed-spark: $(STAMP)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's Java 17 runtime for the local Spark (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[spark]'
 	touch $(VENV)/.installed-spark
 
