@@ -118,7 +118,14 @@ def verdicts(data: dict, load: str = "load") -> list[Verdict]:
 
     full_sizes = _sizes_with(data, "dbt_full")
     target = "dbt build peak RSS <= 2 GiB at 10M rows (shipped profile), no out-of-memory with memory_limit=1GB"
-    if full_sizes and load == "load":
+    out_of_memory = [
+        int(size)
+        for size, entry in data["sizes"].items()
+        if "out of memory" in str(entry.get("skipped", {}).get("dbt_full", "")).lower()
+    ]
+    if out_of_memory and load == "load":
+        out.append(Verdict(target, f"out of memory at {max(out_of_memory):,} rows (see that size's table)", False))
+    elif full_sizes and load == "load":
         largest = max(full_sizes)
         full_rss = _median(data, largest, "dbt_full", "peak_rss_bytes") or 0
         limited = "dbt_full_1gb" if _median(data, largest, "dbt_full_1gb") else "dbt_full"
