@@ -91,7 +91,8 @@ def render_markdown(report: list[Section], stream: TextIO) -> None:
             stream.write(f"\n_and {section.more} more (raise --limit)_\n")
 
 
-# The terminal view shows fewer columns than the data formats, with short labels.
+# The terminal view shows fewer columns than the data formats, with short labels; a section
+# not listed here shows all its columns.
 TABLE_COLUMNS = {
     "popular": [
         "rank",
@@ -122,16 +123,6 @@ TABLE_COLUMNS = {
         "last_impression_at",
         "impressions_90d",
         "is_stale",
-    ],
-    "users": [
-        "rank",
-        "user_email",
-        "impressions_7d",
-        "impressions_14d",
-        "impressions_30d",
-        "workbooks_viewed_30d",
-        "last_impression_at",
-        "is_active_14d",
     ],
     "rejected": ["reason", "rows_rejected", "files", "fix"],
     "unmatched": ["workbook_url_id", "element_id", "reason", "impressions", "unique_users", "last_seen_at", "fix"],
