@@ -89,3 +89,28 @@
 {% macro sigma_run_started_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{#- The UTC days a day-grained incremental model (the daily rollup and what is built per day
+    from it) recomputes in this run, as a select of impression_date. `events` is the deduplicated
+    event relation. Rebuilding: every day with an event row. Otherwise the days holding an event
+    row (a removal row too) recomputed after this table's latest _deduplicated_at, and the days
+    this table holds that no event row has any more (the event table was rebuilt on its own).
+    Models with the same watermark column recompute the same days, and a model that missed a
+    run catches up on its next one (its watermark did not advance). -#}
+{% macro sigma_changed_days(events) -%}
+    {%- if sigma_incremental_rebuild_all() -%}
+    select distinct impression_date
+    from {{ events }}
+    {%- else -%}
+    select distinct changed_events.impression_date
+    from {{ events }} as changed_events
+    where changed_events._deduplicated_at > (
+        select coalesce(max(built_rows._deduplicated_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as built_rows
+    )
+    union
+    select distinct orphaned_rows.impression_date
+    from {{ this }} as orphaned_rows
+    where orphaned_rows.impression_date not in (select distinct all_events.impression_date from {{ events }} as all_events)
+    {%- endif -%}
+{%- endmacro %}

@@ -14,7 +14,7 @@
 
 with
 
-file_events as (
+file_events as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_per_file') }}
 
@@ -22,7 +22,7 @@ file_events as (
 
 {% if not rebuild_all %}
 
-current_events as (
+current_events as {{ sigma_inline_cte() }} (
 
     select * from {{ this }}
     where not is_removed
