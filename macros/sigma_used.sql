@@ -96,33 +96,29 @@
 
 {#- How many batches of workbooks the `used` lists are built in: 1 where the engine spills its
     list aggregates (Spark sorts and spills them). DuckDB builds list aggregates in memory, so
-    a history with millions of (resource, user) pairs in the window would need more than
-    memory_limit in one aggregate: its lists are built in batches of about
-    vars.sigma_used_list_batch_rows rollup rows (default 1,000,000), each batch a separate
-    aggregate over the workbooks whose hash falls in it. `rows` is the daily rollup and
-    `first_day` the first day the lists read; counted when the model runs. -#}
-{% macro sigma_used_list_batches(rows, first_day) -%}
-    {{ return(adapter.dispatch("sigma_used_list_batches", "sigma_impressions")(rows, first_day)) }}
+    a history with millions of (resource, user) pairs would need more than memory_limit in one
+    aggregate: its lists are built in batches of about vars.sigma_used_list_batch_rows rows of
+    `rows` (int_sigma__resource_users, one row per resource and user; default 500,000), each
+    batch a separate aggregate over the workbooks whose hash falls in it. Counted when the
+    model runs. -#}
+{% macro sigma_used_list_batches(rows) -%}
+    {{ return(adapter.dispatch("sigma_used_list_batches", "sigma_impressions")(rows)) }}
 {%- endmacro %}
 
-{% macro default__sigma_used_list_batches(rows, first_day) -%}
+{% macro default__sigma_used_list_batches(rows) -%}
     {{ return(1) }}
 {%- endmacro %}
 
-{% macro duckdb__sigma_used_list_batches(rows, first_day) -%}
-    {#- Nothing to count while compiling, or in a unit test (the rollup is a fixture CTE). -#}
+{% macro duckdb__sigma_used_list_batches(rows) -%}
+    {#- Nothing to count while compiling, or in a unit test (the input is a fixture CTE). -#}
     {%- if not execute or rows.schema is none or load_relation(rows) is none -%}
         {{ return(1) }}
     {%- endif -%}
-    {%- set batch_rows = var("sigma_used_list_batch_rows", 1000000) | int -%}
+    {%- set batch_rows = var("sigma_used_list_batch_rows", 500000) | int -%}
     {%- if batch_rows < 1 -%}
         {{ exceptions.raise_compiler_error("vars.sigma_used_list_batch_rows must be a positive number of rows, got " ~ var("sigma_used_list_batch_rows")) }}
     {%- endif -%}
-    {%- set query -%}
-        select count(*) from {{ rows }}
-        where impression_date >= {{ first_day }} and {{ sigma_day_before_window_end('impression_date') }}
-    {%- endset -%}
-    {%- set window_rows = run_query(query).columns[0].values()[0] | int -%}
+    {%- set window_rows = run_query("select count(*) from " ~ rows).columns[0].values()[0] | int -%}
     {{ return([1, ((window_rows + batch_rows - 1) // batch_rows)] | max) }}
 {%- endmacro %}
 

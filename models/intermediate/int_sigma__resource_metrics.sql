@@ -2,7 +2,7 @@
 
 {#- The `used` lists are built in batches of workbooks (DuckDB cannot spill a list aggregate:
     macros/sigma_used.sql, sigma_used_list_batches). -#}
-{%- set batches = sigma_used_list_batches(ref('int_sigma__impressions_daily'), sigma_user_metrics_first_day()) %}
+{%- set batches = sigma_used_list_batches(ref('int_sigma__resource_users')) %}
 
 with
 
@@ -55,54 +55,9 @@ known_resource_windows as (
 
 ),
 
-user_days as (
+resource_users as {{ sigma_inline_cte() }} (
 
-    -- Only the days of the windows that count users; the inventory is applied per resource.
-    select * from {{ ref('int_sigma__impressions_daily') }}
-    where
-        impression_date >= {{ sigma_user_metrics_first_day() }}
-        and {{ sigma_day_before_window_end('impression_date') }}
-
-),
-
-element_users as (
-
-    -- Per workbook, element (NULL for workbook-level events) and user.
-    select
-        workbook_url_id,
-        element_id,
-        user_email,
-        {{ sigma_resource_user_aggregates() }}
-    from user_days
-    group by workbook_url_id, element_id, user_email
-
-),
-
-resource_users as {{ "materialized" if batches > 1 }} (
-
-    -- A workbook's user: that user's rows of the workbook (any element, or none).
-    select
-        'sigma_workbook' as resource_type,
-        workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        user_email,
-        {{ sigma_resource_user_rollup() }}
-    from element_users
-    group by workbook_url_id, user_email
-
-    union all
-
-    -- An element's user: the element's rows as they are.
-    select
-        'sigma_workbook_element' as resource_type,
-        workbook_url_id,
-        element_id,
-        user_email,
-        impressions_used_window,
-        last_impression_used_window_at,
-        last_impression_date
-    from element_users
-    where element_id is not null
+    select * from {{ ref('int_sigma__resource_users') }}
 
 ),
 
