@@ -6,7 +6,7 @@
 -- checked whenever it changes and the daily cost follows the new data.
 {%- set whole_tables = sigma_recent_predicate('_deduplicated_at') | trim == 'true' %}
 with
-
+{% if not whole_tables %}
 checked_days as (
 
     {{ sigma_recent_days() }}
@@ -16,6 +16,7 @@ checked_days as (
     where {{ sigma_recent_predicate('_deduplicated_at') }}
 
 ),
+{% endif %}
 
 events as {{ sigma_inline_cte() }} (
 
