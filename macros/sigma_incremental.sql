@@ -38,23 +38,30 @@
 {%- endmacro %}
 
 {#- A select of the rows of `rows` (a CTE or relation with _file_uri and _loaded_at) to build in
-    this run: all of them when rebuilding, else those of file versions not in this table yet. -#}
+    this run: all of them when rebuilding, else those of file versions not in this table yet.
+    `rows` is read twice: a CTE passed here is written `as {{ sigma_inline_cte() }} (`. -#}
 {% macro sigma_rows_of_new_file_versions(rows) -%}
     {%- if sigma_incremental_rebuild_all() -%}
     select * from {{ rows }}
     {%- else -%}
     select candidate_rows.*
     from {{ rows }} as candidate_rows
-    left join (
+    inner join (
+        -- The versions first (a few per file): the join with so few keys lets the engine skip
+        -- the rows of the versions built already instead of reading and discarding them.
+        select distinct
+            _file_uri,
+            _loaded_at
+        from {{ rows }}
+        except
         select distinct
             _file_uri,
             _loaded_at
         from {{ this }}
-    ) as built_versions
+    ) as new_versions
         on
-            candidate_rows._file_uri = built_versions._file_uri
-            and candidate_rows._loaded_at = built_versions._loaded_at
-    where built_versions._file_uri is null
+            candidate_rows._file_uri = new_versions._file_uri
+            and candidate_rows._loaded_at = new_versions._loaded_at
     {%- endif -%}
 {%- endmacro %}
 

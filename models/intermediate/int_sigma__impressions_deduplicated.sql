@@ -52,15 +52,35 @@ newly_loaded_keys as (
 
 ),
 
+stale_winner_versions as (
+
+    -- The file versions winning an event here that are no longer the landed ones: the versions
+    -- first (a few per file), so a run where none changed reads no event for this.
+    select
+        winner_versions._file_uri,
+        winner_versions._loaded_at
+    from (
+        select distinct
+            _file_uri,
+            _loaded_at
+        from current_events
+    ) as winner_versions
+    left join loaded_files
+        on
+            winner_versions._file_uri = loaded_files.file_uri
+            and winner_versions._loaded_at = loaded_files.loaded_at
+    where loaded_files.file_uri is null
+
+),
+
 replaced_winner_keys as (
 
     select current_events.impression_id
     from current_events
-    left join loaded_files
+    inner join stale_winner_versions
         on
-            current_events._file_uri = loaded_files.file_uri
-            and current_events._loaded_at = loaded_files.loaded_at
-    where loaded_files.file_uri is null
+            current_events._file_uri = stale_winner_versions._file_uri
+            and current_events._loaded_at = stale_winner_versions._loaded_at
 
 ),
 

@@ -12,7 +12,7 @@
 
 with
 
-impression_rows as (
+impression_rows as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('stg_sigma__impression_rows') }}
 

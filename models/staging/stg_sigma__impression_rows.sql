@@ -12,7 +12,7 @@
 
 with
 
-source as (
+source as {{ sigma_inline_cte() }} (
 
     select * from {{ source('sigma_raw', 'impression_rows') }}
 

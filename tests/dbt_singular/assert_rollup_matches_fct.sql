@@ -4,6 +4,7 @@
 -- the days recomputed in the data-test scope (since the last build whose data tests all
 -- passed; every day when it is whole tables: macros/sigma_test_scope.sql), so each day is
 -- checked whenever it changes and the daily cost follows the new data.
+-- depends_on: {{ ref('int_sigma__impressions_deduplicated') }}
 {%- set whole_tables = sigma_recent_predicate('_deduplicated_at') | trim == 'true' %}
 with
 {% if not whole_tables %}
