@@ -96,7 +96,8 @@ def _test(database: Path, work: Path, name: str) -> int:
 def test_consistency_test_fails_on_its_fault(
     built: Path, tmp_path: Path, test_name: str, plant: Callable[[duckdb.DuckDBPyConnection], None]
 ) -> None:
-    database = tmp_path / "faulty.duckdb"
+    # The same file name: the views name their database by it (DuckDB's catalog is the file's stem).
+    database = tmp_path / built.name
     shutil.copyfile(built, database)
     assert _test(database, tmp_path / "clean", test_name) == 0
     with duckdb.connect(str(database)) as con:
