@@ -121,3 +121,45 @@
     where orphaned_rows.impression_date not in (select distinct all_events.impression_date from {{ events }} as all_events)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The incremental deduplication's inputs, read from its own table (`relation`) when the model
+    runs, as SQL literals: `loaded_since`, the latest _loaded_at of a winning row (1900-01-01 when
+    none), and `stale_versions`, the (file URI, loaded_at) pairs winning a row here that are no
+    longer a landed version in `loaded_files` (stg_sigma__loaded_files), usually none. -#}
+{% macro sigma_dedup_recompute(relation, loaded_files) -%}
+    {%- set result = {"loaded_since": sigma_timestamp_value(none), "stale_versions": []} -%}
+    {%- if not execute -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- set latest_query -%}
+        select max(_loaded_at) from {{ relation }} where not is_removed
+    {%- endset -%}
+    {%- do result.update({"loaded_since": sigma_timestamp_value(run_query(latest_query).columns[0].values()[0])}) -%}
+    {%- set stale_query -%}
+        select distinct
+            winners._file_uri,
+            winners._loaded_at
+        from {{ relation }} as winners
+        where
+            not winners.is_removed
+            and not exists (
+                select 1
+                from {{ loaded_files }} as file_versions
+                where
+                    file_versions.is_loaded
+                    and file_versions.file_uri = winners._file_uri
+                    and file_versions.loaded_at = winners._loaded_at
+            )
+        order by 1, 2
+    {%- endset -%}
+    {%- for row in run_query(stale_query).rows -%}
+        {%- do result.stale_versions.append(["'" ~ (row[0] | replace("'", "''")) ~ "'", sigma_timestamp_value(row[1])]) -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{%- endmacro %}
+
+{#- A Python datetime from a query as a SQL timestamp literal (NULL: 1900-01-01, before any row). -#}
+{% macro sigma_timestamp_value(value) -%}
+    {%- set text = "1900-01-01 00:00:00.000000" if value is none else value.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
+    {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{%- endmacro %}

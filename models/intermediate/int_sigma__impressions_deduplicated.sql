@@ -22,6 +22,24 @@ file_events as {{ sigma_inline_cte() }} (
 
 {% if not rebuild_all %}
 
+{#- What this run recomputes, read from this table before the query is planned and written into
+    it as literals (a handful of values): the latest landed time of a winning row (keys of files
+    landed since are new), and the winning file versions that are no longer the landed ones
+    (their keys are re-decided; usually none, and then that part of the query is left out).
+    With literals the engine sees how few keys there are and reads only the file rows with
+    those keys; with subqueries it could not know, and built its join over every file row. -#}
+{%- set recompute = sigma_dedup_recompute(this, ref('stg_sigma__loaded_files')) %}
+
+newly_loaded_keys as (
+
+    select file_events.impression_id
+    from file_events
+    where file_events._loaded_at >= {{ recompute.loaded_since }}
+
+),
+
+{%- if recompute.stale_versions %}
+
 current_events as {{ sigma_inline_cte() }} (
 
     select * from {{ this }}
@@ -29,47 +47,17 @@ current_events as {{ sigma_inline_cte() }} (
 
 ),
 
-watermark as (
-
-    select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) as loaded_since
-    from current_events
-
-),
-
-loaded_files as (
-
-    select * from {{ ref('stg_sigma__loaded_files') }}
-    where is_loaded
-
-),
-
-newly_loaded_keys as (
-
-    select file_events.impression_id
-    from file_events
-    cross join watermark
-    where file_events._loaded_at >= watermark.loaded_since
-
-),
-
 stale_winner_versions as (
 
-    -- The file versions winning an event here that are no longer the landed ones: the versions
-    -- first (a few per file), so a run where none changed reads no event for this.
     select
-        winner_versions._file_uri,
-        winner_versions._loaded_at
+        _file_uri,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
     from (
-        select distinct
-            _file_uri,
-            _loaded_at
-        from current_events
-    ) as winner_versions
-    left join loaded_files
-        on
-            winner_versions._file_uri = loaded_files.file_uri
-            and winner_versions._loaded_at = loaded_files.loaded_at
-    where loaded_files.file_uri is null
+        values
+        {%- for version in recompute.stale_versions %}
+        ({{ version[0] }}, {{ version[1] }}){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as stale_versions (_file_uri, _loaded_at)
 
 ),
 
@@ -91,6 +79,16 @@ affected_keys as (
     select impression_id from replaced_winner_keys
 
 ),
+
+{%- else %}
+
+affected_keys as (
+
+    select distinct impression_id from newly_loaded_keys
+
+),
+
+{%- endif %}
 
 candidate_events as (
 
@@ -146,7 +144,7 @@ winning_events as (
 
 ),
 
-{% if not rebuild_all %}
+{% if not rebuild_all and recompute.stale_versions %}
 
 removed_events as (
 
