@@ -21,7 +21,7 @@ events as {{ sigma_inline_cte() }} (
 
 changed_days as (
 
-    {{ sigma_changed_days('events') }}
+    {{ sigma_changed_days(ref('int_sigma__impressions_deduplicated')) }}
 
 ),
 

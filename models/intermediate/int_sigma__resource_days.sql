@@ -13,15 +13,9 @@
 
 with
 
-events as {{ sigma_inline_cte() }} (
-
-    select * from {{ ref('int_sigma__impressions_deduplicated') }}
-
-),
-
 changed_days as (
 
-    {{ sigma_changed_days('events') }}
+    {{ sigma_changed_days(ref('int_sigma__impressions_deduplicated')) }}
 
 ),
 

@@ -20,7 +20,7 @@ source as {{ sigma_inline_cte() }} (
 
 new_rows as (
 
-    {{ sigma_rows_of_new_file_versions('source') }}
+    {{ sigma_rows_of_new_file_versions('source', source('sigma_raw', 'impression_rows')) }}
 
 ),
 
