@@ -95,7 +95,7 @@ def verdicts(data: dict, load: str = "load") -> list[Verdict]:
     dbt_sizes = _sizes_with(data, "dbt_incremental")
     target = "incremental dbt build after one daily file <= 25% of the full build"
     if dbt_sizes and load == "load":
-        at_dbt = max(dbt_sizes)
+        at_dbt = rows if rows in dbt_sizes else max(dbt_sizes)
         share = _ratio(data, at_dbt, "dbt_incremental", "dbt_full") or 0.0
         cpu_share = _ratio(data, at_dbt, "dbt_incremental", "dbt_full", "cpu_seconds")
         cpu_text = f" (CPU {cpu_share:.0%})" if cpu_share else ""

@@ -37,24 +37,93 @@
     {{ return(not is_incremental() or sigma_parse_signature_changed(this)) }}
 {%- endmacro %}
 
-{#- A select of the rows of `rows` (a CTE or relation with _file_uri and _loaded_at) to build in
-    this run: all of them when rebuilding, else those of file versions not in this table yet. -#}
-{% macro sigma_rows_of_new_file_versions(rows) -%}
+{#- A select of the rows of `rows` (a CTE reading `relation`, both with _file_uri and
+    _loaded_at) to build in this run: all of them when rebuilding, else those of file versions
+    not in this table yet. The new versions (a few) are found first and written in as literals
+    (sigma_query_literals), so the engine joins the rows with a list it knows is short and reads
+    only those rows; with a subquery it could not know, and built its join over every row. -#}
+{% macro sigma_rows_of_new_file_versions(rows, relation) -%}
     {%- if sigma_incremental_rebuild_all() -%}
     select * from {{ rows }}
     {%- else -%}
-    select candidate_rows.*
-    from {{ rows }} as candidate_rows
-    left join (
+    {%- set versions_query -%}
+        select distinct
+            _file_uri,
+            _loaded_at
+        from {{ relation }}
+        except
         select distinct
             _file_uri,
             _loaded_at
         from {{ this }}
-    ) as built_versions
+    {%- endset -%}
+    select candidate_rows.*
+    from {{ rows }} as candidate_rows
+    inner join (
+        {{ sigma_literal_relation(versions_query, [("_file_uri", dbt.type_string()), ("_loaded_at", dbt.type_timestamp())]) }}
+    ) as new_versions
         on
-            candidate_rows._file_uri = built_versions._file_uri
-            and candidate_rows._loaded_at = built_versions._loaded_at
-    where built_versions._file_uri is null
+            candidate_rows._file_uri = new_versions._file_uri
+            and candidate_rows._loaded_at = new_versions._loaded_at
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `query` as SQL literals, run when the model runs (none while compiling, and in a
+    unit test, whose inputs are fixtures only the model's own query can read). -#}
+{% macro sigma_query_literals(query) -%}
+    {%- if not execute or model.resource_type == "unit_test" -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- set literals = [] -%}
+        {%- for value in row -%}
+            {%- do literals.append(sigma_sql_literal(value)) -%}
+        {%- endfor -%}
+        {%- do rows.append(literals) -%}
+    {%- endfor -%}
+    {{ return(rows) }}
+{%- endmacro %}
+
+{#- A value returned by a query as a SQL literal: NULL, a number, a timestamp, a date or a string. -#}
+{% macro sigma_sql_literal(value) -%}
+    {%- if value is none -%}
+        {{ return("null") }}
+    {%- elif value is number -%}
+        {{ return(value | string) }}
+    {%- elif value.hour is defined -%}
+        {{ return(sigma_timestamp_value(value)) }}
+    {%- elif value.year is defined -%}
+        {{ return("cast('" ~ value.strftime("%Y-%m-%d") ~ "' as date)") }}
+    {%- else -%}
+        {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A relation with `columns` ([(name, type), ...]) holding the rows of `query`: its rows as
+    literals when the model runs (sigma_query_literals; no row: an empty select), else the query
+    itself. -#}
+{% macro sigma_literal_relation(query, columns) -%}
+    {%- set rows = sigma_query_literals(query) -%}
+    {%- if rows is none -%}
+        {{ query }}
+    {%- elif not rows -%}
+        select
+        {%- for column in columns %}
+            cast(null as {{ column[1] }}) as {{ column[0] }}{{ "," if not loop.last }}
+        {%- endfor %}
+        where 1 = 0
+    {%- else -%}
+        select
+        {%- for column in columns %}
+            cast({{ column[0] }} as {{ column[1] }}) as {{ column[0] }}{{ "," if not loop.last }}
+        {%- endfor %}
+        from (
+            values
+            {%- for row in rows %}
+            ({{ row | join(", ") }}){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as literal_rows ({{ columns | map(attribute=0) | join(", ") }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -88,4 +157,75 @@
     incremental run (re)computes, so the models downstream find what changed. -#}
 {% macro sigma_run_started_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The UTC days a day-grained incremental model (the daily rollup and what is built per day
+    from it) recomputes in this run, as a select of impression_date. `events` is the
+    deduplicated event relation (a relation, not a CTE: the days are found by a query of their own). Rebuilding: every day with an event row. Otherwise the days
+    holding an event row (a removal row too) recomputed after this table's latest
+    _deduplicated_at, and the days this table holds that no event row has any more (the event
+    table was rebuilt on its own), found first and written in as literals
+    (sigma_literal_relation). Models with the same watermark column recompute the same days, and
+    a model that missed a run catches up on its next one (its watermark did not advance). -#}
+{% macro sigma_changed_days(events) -%}
+    {%- if sigma_incremental_rebuild_all() -%}
+    select distinct impression_date
+    from {{ events }}
+    {%- else -%}
+    {%- set days_query -%}
+        select distinct changed_events.impression_date
+        from {{ events }} as changed_events
+        where changed_events._deduplicated_at > (
+            select coalesce(max(built_rows._deduplicated_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+            from {{ this }} as built_rows
+        )
+        union
+        select distinct orphaned_rows.impression_date
+        from {{ this }} as orphaned_rows
+        where orphaned_rows.impression_date not in (select distinct all_events.impression_date from {{ events }} as all_events)
+    {%- endset -%}
+    {{ sigma_literal_relation(days_query, [("impression_date", "date")]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The incremental deduplication's inputs, read from its own table (`relation`) when the model
+    runs, as SQL literals: `loaded_since`, the latest _loaded_at of a winning row (1900-01-01 when
+    none), and `stale_versions`, the (file URI, loaded_at) pairs winning a row here that are no
+    longer a landed version in `loaded_files` (stg_sigma__loaded_files), usually none. -#}
+{% macro sigma_dedup_recompute(relation, loaded_files) -%}
+    {%- set result = {"loaded_since": sigma_timestamp_value(none), "stale_versions": []} -%}
+    {%- if not execute -%}
+        {{ return(result) }}
+    {%- endif -%}
+    {%- set latest_query -%}
+        select max(_loaded_at) from {{ relation }} where not is_removed
+    {%- endset -%}
+    {%- do result.update({"loaded_since": sigma_timestamp_value(run_query(latest_query).columns[0].values()[0])}) -%}
+    {%- set stale_query -%}
+        select distinct
+            winners._file_uri,
+            winners._loaded_at
+        from {{ relation }} as winners
+        where
+            not winners.is_removed
+            and not exists (
+                select 1
+                from {{ loaded_files }} as file_versions
+                where
+                    file_versions.is_loaded
+                    and file_versions.file_uri = winners._file_uri
+                    and file_versions.loaded_at = winners._loaded_at
+            )
+        order by 1, 2
+    {%- endset -%}
+    {%- for row in run_query(stale_query).rows -%}
+        {%- do result.stale_versions.append(["'" ~ (row[0] | replace("'", "''")) ~ "'", sigma_timestamp_value(row[1])]) -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{%- endmacro %}
+
+{#- A Python datetime from a query as a SQL timestamp literal (NULL: 1900-01-01, before any row). -#}
+{% macro sigma_timestamp_value(value) -%}
+    {%- set text = "1900-01-01 00:00:00.000000" if value is none else value.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
+    {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}

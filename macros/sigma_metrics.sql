@@ -50,8 +50,8 @@
 
 {#- Per resource, over rollup rows up to as_of_date: impressions in every window, the previous
     14 days and the stale window (conditional sums: each window is one comparison on the day),
-    and the last impression. Plain sums and maxima, so they roll up (element -> workbook) with
-    sigma_resource_window_rollup. -#}
+    and the last impression. Reads rows with `impression_date`, `impressions` and
+    `last_impression_at` (int_sigma__resource_days). -#}
 {% macro sigma_resource_window_aggregates() -%}
     {%- for days in sigma_windows() %}
     {{ sigma_sum_bigint("case when " ~ sigma_day_since('impression_date', days) ~ " then impressions else 0 end") }} as total_impressions_{{ days }}d,
@@ -61,14 +61,6 @@
     max(last_impression_at) as last_impression_at
 {%- endmacro %}
 
-{% macro sigma_resource_window_rollup() -%}
-    {%- for days in sigma_windows() %}
-    {{ sigma_sum_bigint('total_impressions_' ~ days ~ 'd') }} as total_impressions_{{ days }}d,
-    {%- endfor %}
-    {{ sigma_sum_bigint('impressions_previous_14d') }} as impressions_previous_14d,
-    {{ sigma_sum_bigint('impressions_stale_window') }} as impressions_stale_window,
-    max(last_impression_at) as last_impression_at
-{%- endmacro %}
 
 {#- Per resource and user, over rollup rows from sigma_user_metrics_first_day() to as_of_date:
     impressions and the last impression in the `used` window, and the user's last day (the

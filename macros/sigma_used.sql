@@ -93,3 +93,44 @@
 {% macro spark__sigma_empty_used_list() -%}
     cast(array() as {{ sigma_used_type() }})
 {%- endmacro %}
+
+{#- How many batches of workbooks the `used` lists are built in: 1 where the engine spills its
+    list aggregates (Spark sorts and spills them). DuckDB builds list aggregates in memory, so
+    a history with millions of (resource, user) pairs would need more than memory_limit in one
+    aggregate: its lists are built in batches of about vars.sigma_used_list_batch_rows rows of
+    `rows` (int_sigma__resource_users, one row per resource and user; default 500,000), each
+    batch a separate aggregate over the workbooks whose hash falls in it. Counted when the
+    model runs. -#}
+{% macro sigma_used_list_batches(rows) -%}
+    {{ return(adapter.dispatch("sigma_used_list_batches", "sigma_impressions")(rows)) }}
+{%- endmacro %}
+
+{% macro default__sigma_used_list_batches(rows) -%}
+    {{ return(1) }}
+{%- endmacro %}
+
+{% macro duckdb__sigma_used_list_batches(rows) -%}
+    {#- Nothing to count while compiling, or in a unit test (the input is a fixture CTE). -#}
+    {%- if not execute or rows.schema is none or load_relation(rows) is none -%}
+        {{ return(1) }}
+    {%- endif -%}
+    {%- set batch_rows = var("sigma_used_list_batch_rows", 500000) | int -%}
+    {%- if batch_rows < 1 -%}
+        {{ exceptions.raise_compiler_error("vars.sigma_used_list_batch_rows must be a positive number of rows, got " ~ var("sigma_used_list_batch_rows")) }}
+    {%- endif -%}
+    {%- set window_rows = run_query("select count(*) from " ~ rows).columns[0].values()[0] | int -%}
+    {{ return([1, ((window_rows + batch_rows - 1) // batch_rows)] | max) }}
+{%- endmacro %}
+
+{#- True for the rows whose `key` falls in batch `batch` of `batches` (a stable hash). -#}
+{% macro sigma_batch_predicate(key, batch, batches) -%}
+    {{ return(adapter.dispatch("sigma_batch_predicate", "sigma_impressions")(key, batch, batches)) }}
+{%- endmacro %}
+
+{% macro default__sigma_batch_predicate(key, batch, batches) -%}
+    (mod(abs(hash({{ key }})), {{ batches }}) = {{ batch }})
+{%- endmacro %}
+
+{% macro duckdb__sigma_batch_predicate(key, batch, batches) -%}
+    (hash({{ key }}) % {{ batches }} = {{ batch }})
+{%- endmacro %}

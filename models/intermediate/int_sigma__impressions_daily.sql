@@ -11,48 +11,17 @@
     )
 }}
 
-{%- set rebuild_all = sigma_incremental_rebuild_all() %}
-
 with
 
-events as (
+events as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_deduplicated') }}
 
 ),
 
-{% if not rebuild_all %}
-
-watermark as (
-
-    select coalesce(max(_deduplicated_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) as deduplicated_since
-    from {{ this }}
-
-),
-
-recomputed_days as (
-
-    select distinct events.impression_date
-    from events
-    cross join watermark
-    where events._deduplicated_at > watermark.deduplicated_since
-
-),
-
-orphaned_days as (
-
-    -- Days here with no event row at all (the event table was rebuilt on its own since).
-    select distinct rollup_days.impression_date
-    from {{ this }} as rollup_days
-    where rollup_days.impression_date not in (select distinct events.impression_date from events)
-
-),
-
 changed_days as (
 
-    select impression_date from recomputed_days
-    union
-    select impression_date from orphaned_days
+    {{ sigma_changed_days(ref('int_sigma__impressions_deduplicated')) }}
 
 ),
 
@@ -62,27 +31,10 @@ day_events as (
     from events
     where
         not events.is_removed
-        and events.impression_date in (select changed_days.impression_date from changed_days)
+        -- Every day when rebuilding: no filter to apply.
+        and {{ "true" if sigma_incremental_rebuild_all() else "events.impression_date in (select impression_date from changed_days)" }}
 
 ),
-
-{% else %}
-
-changed_days as (
-
-    select distinct impression_date
-    from events
-
-),
-
-day_events as (
-
-    select * from events
-    where not is_removed
-
-),
-
-{% endif %}
 
 daily_impressions as (
 

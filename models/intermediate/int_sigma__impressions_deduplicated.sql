@@ -14,7 +14,7 @@
 
 with
 
-file_events as (
+file_events as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_per_file') }}
 
@@ -22,33 +22,42 @@ file_events as (
 
 {% if not rebuild_all %}
 
-current_events as (
+{#- What this run recomputes, read from this table before the query is planned and written into
+    it as literals (a handful of values): the latest landed time of a winning row (keys of files
+    landed since are new), and the winning file versions that are no longer the landed ones
+    (their keys are re-decided; usually none, and then that part of the query is left out).
+    With literals the engine sees how few keys there are and reads only the file rows with
+    those keys; with subqueries it could not know, and built its join over every file row. -#}
+{%- set recompute = sigma_dedup_recompute(this, ref('stg_sigma__loaded_files')) %}
+
+newly_loaded_keys as (
+
+    select file_events.impression_id
+    from file_events
+    where file_events._loaded_at >= {{ recompute.loaded_since }}
+
+),
+
+{%- if recompute.stale_versions %}
+
+current_events as {{ sigma_inline_cte() }} (
 
     select * from {{ this }}
     where not is_removed
 
 ),
 
-watermark as (
+stale_winner_versions as (
 
-    select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) as loaded_since
-    from current_events
-
-),
-
-loaded_files as (
-
-    select * from {{ ref('stg_sigma__loaded_files') }}
-    where is_loaded
-
-),
-
-newly_loaded_keys as (
-
-    select file_events.impression_id
-    from file_events
-    cross join watermark
-    where file_events._loaded_at >= watermark.loaded_since
+    select
+        _file_uri,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    from (
+        values
+        {%- for version in recompute.stale_versions %}
+        ({{ version[0] }}, {{ version[1] }}){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as stale_versions (_file_uri, _loaded_at)
 
 ),
 
@@ -56,11 +65,10 @@ replaced_winner_keys as (
 
     select current_events.impression_id
     from current_events
-    left join loaded_files
+    inner join stale_winner_versions
         on
-            current_events._file_uri = loaded_files.file_uri
-            and current_events._loaded_at = loaded_files.loaded_at
-    where loaded_files.file_uri is null
+            current_events._file_uri = stale_winner_versions._file_uri
+            and current_events._loaded_at = stale_winner_versions._loaded_at
 
 ),
 
@@ -71,6 +79,16 @@ affected_keys as (
     select impression_id from replaced_winner_keys
 
 ),
+
+{%- else %}
+
+affected_keys as (
+
+    select distinct impression_id from newly_loaded_keys
+
+),
+
+{%- endif %}
 
 candidate_events as (
 
@@ -126,7 +144,7 @@ winning_events as (
 
 ),
 
-{% if not rebuild_all %}
+{% if not rebuild_all and recompute.stale_versions %}
 
 removed_events as (
 

@@ -12,7 +12,7 @@
 
 with
 
-impression_rows as (
+impression_rows as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('stg_sigma__impression_rows') }}
 
@@ -20,7 +20,7 @@ impression_rows as (
 
 new_rows as (
 
-    {{ sigma_rows_of_new_file_versions('impression_rows') }}
+    {{ sigma_rows_of_new_file_versions('impression_rows', ref('stg_sigma__impression_rows')) }}
 
 ),
 

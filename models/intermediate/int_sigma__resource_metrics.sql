@@ -1,134 +1,108 @@
 {{ config(materialized='table') }}
 
+{#- The `used` lists are built in batches of workbooks (DuckDB cannot spill a list aggregate:
+    macros/sigma_used.sql, sigma_used_list_batches). -#}
+{%- set batches = sigma_used_list_batches(ref('int_sigma__resource_users')) %}
+
 with
 
-resolved_days as (
+resource_days as (
 
-    select * from {{ ref('int_sigma__impressions_daily_resolved') }}
-    where
-        is_known_workbook
-        and {{ sigma_day_before_window_end('impression_date') }}
+    select * from {{ ref('int_sigma__resource_days') }}
+    where {{ sigma_day_before_window_end('impression_date') }}
 
 ),
 
-element_windows as (
+workbooks as (
 
-    -- One pass over the rollup per workbook and element (element NULL or unknown included):
-    -- every window is a conditional sum; few groups, so the aggregate is cheap.
-    select
-        workbook_url_id,
-        element_id,
-        is_known_element,
-        {{ sigma_resource_window_aggregates() }}
-    from resolved_days
-    group by workbook_url_id, element_id, is_known_element
+    select * from {{ ref('stg_sigma__workbooks') }}
+
+),
+
+workbook_elements as (
+
+    select * from {{ ref('stg_sigma__workbook_elements') }}
 
 ),
 
 resource_windows as (
 
+    -- Every window is a conditional sum over a few rows per resource and day.
     select
-        'sigma_workbook' as resource_type,
-        workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        {{ sigma_resource_window_rollup() }}
-    from element_windows
-    group by workbook_url_id
-
-    union all
-
-    select
-        'sigma_workbook_element' as resource_type,
+        resource_type,
         workbook_url_id,
         element_id,
-        {%- for days in sigma_windows() %}
-        total_impressions_{{ days }}d,
-        {%- endfor %}
-        impressions_previous_14d,
-        impressions_stale_window,
-        last_impression_at
-    from element_windows
-    where is_known_element
+        {{ sigma_resource_window_aggregates() }}
+    from resource_days
+    group by resource_type, workbook_url_id, element_id
 
 ),
 
-element_users as (
+known_resource_windows as (
 
-    -- Per workbook, element and user, only the days of the windows that count users.
-    select
-        workbook_url_id,
-        element_id,
-        is_known_element,
-        user_email,
-        {{ sigma_resource_user_aggregates() }}
-    from resolved_days
-    where impression_date >= {{ sigma_user_metrics_first_day() }}
-    group by workbook_url_id, element_id, is_known_element, user_email
+    -- Workbooks of the inventory, and their elements that the inventory knows.
+    select resource_windows.*
+    from resource_windows
+    inner join workbooks
+        on resource_windows.workbook_url_id = workbooks.workbook_url_id
+    left join workbook_elements
+        on
+            resource_windows.workbook_url_id = workbook_elements.workbook_url_id
+            and resource_windows.element_id = workbook_elements.element_id
+    where
+        resource_windows.resource_type = 'sigma_workbook'
+        or workbook_elements.element_id is not null
 
 ),
 
-resource_users as (
+resource_users as {{ sigma_inline_cte() }} (
 
-    -- A workbook's user: that user's rows of the workbook (element known or not).
-    select
-        'sigma_workbook' as resource_type,
-        workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        user_email,
-        {{ sigma_resource_user_rollup() }}
-    from element_users
-    group by workbook_url_id, user_email
-
-    union all
-
-    -- An element's user: the rows of a known element as they are.
-    select
-        'sigma_workbook_element' as resource_type,
-        workbook_url_id,
-        element_id,
-        user_email,
-        impressions_used_window,
-        last_impression_used_window_at,
-        last_impression_date
-    from element_users
-    where is_known_element
+    select * from {{ ref('int_sigma__resource_users') }}
 
 ),
 
 user_metrics as (
 
+    {%- for batch in range(batches) %}
     select
         resource_type,
         workbook_url_id,
         element_id,
         {{ sigma_resource_user_metrics() }}
     from resource_users
+    {%- if batches > 1 %}
+    where {{ sigma_batch_predicate('workbook_url_id', batch, batches) }}
+    {%- endif %}
     group by resource_type, workbook_url_id, element_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
 final as (
 
-    -- Every resource with an impression up to as_of_date; zeros where no user counts.
+    -- Every known resource with an impression up to as_of_date; zeros where no user counts.
     select
-        resource_windows.resource_type,
-        resource_windows.workbook_url_id,
-        resource_windows.element_id,
+        known_resource_windows.resource_type,
+        known_resource_windows.workbook_url_id,
+        known_resource_windows.element_id,
         {%- for days in sigma_windows() %}
-        resource_windows.total_impressions_{{ days }}d,
+        known_resource_windows.total_impressions_{{ days }}d,
         {%- endfor %}
         coalesce(user_metrics.unique_users_14d, 0) as unique_users_14d,
         coalesce(user_metrics.unique_users_30d, 0) as unique_users_30d,
-        resource_windows.impressions_previous_14d,
-        resource_windows.impressions_stale_window,
-        resource_windows.last_impression_at,
+        known_resource_windows.impressions_previous_14d,
+        known_resource_windows.impressions_stale_window,
+        known_resource_windows.last_impression_at,
         coalesce(user_metrics.used, {{ sigma_empty_used_list() }}) as used
-    from resource_windows
+    from known_resource_windows
     left join user_metrics
         on
-            resource_windows.resource_type = user_metrics.resource_type
-            and resource_windows.workbook_url_id = user_metrics.workbook_url_id
-            and resource_windows.element_id is not distinct from user_metrics.element_id
+            known_resource_windows.resource_type = user_metrics.resource_type
+            and known_resource_windows.workbook_url_id = user_metrics.workbook_url_id
+            and known_resource_windows.element_id is not distinct from user_metrics.element_id
 
 )
 

@@ -8,50 +8,24 @@ workbooks as (
 
 workbook_days as (
 
-    select * from {{ ref('int_sigma__impressions_daily_resolved') }}
+    select * from {{ ref('int_sigma__resource_days') }}
     where
-        is_known_workbook
+        resource_type = 'sigma_workbook'
         and {{ sigma_day_before_window_end('impression_date') }}
-
-),
-
--- Per user first, then per workbook and day: no distinct aggregate (DuckDB cannot spill one
--- under memory_limit).
-user_days as (
-
-    select
-        impression_date,
-        workbook_url_id,
-        user_email,
-        {{ sigma_sum_bigint('impressions') }} as impressions
-    from workbook_days
-    group by impression_date, workbook_url_id, user_email
-
-),
-
-daily_impressions as (
-
-    select
-        impression_date,
-        workbook_url_id,
-        {{ sigma_sum_bigint('impressions') }} as impressions,
-        cast(count(user_email) as {{ dbt.type_bigint() }}) as unique_users
-    from user_days
-    group by impression_date, workbook_url_id
 
 ),
 
 final as (
 
     select
-        daily_impressions.impression_date,
-        daily_impressions.workbook_url_id,
+        workbook_days.impression_date,
+        workbook_days.workbook_url_id,
         workbooks.workbook_name,
-        daily_impressions.impressions,
-        daily_impressions.unique_users
-    from daily_impressions
+        workbook_days.impressions,
+        workbook_days.unique_users
+    from workbook_days
     inner join workbooks
-        on daily_impressions.workbook_url_id = workbooks.workbook_url_id
+        on workbook_days.workbook_url_id = workbooks.workbook_url_id
 
 )
 

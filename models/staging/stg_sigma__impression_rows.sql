@@ -12,7 +12,7 @@
 
 with
 
-source as (
+source as {{ sigma_inline_cte() }} (
 
     select * from {{ source('sigma_raw', 'impression_rows') }}
 
@@ -20,7 +20,7 @@ source as (
 
 new_rows as (
 
-    {{ sigma_rows_of_new_file_versions('source') }}
+    {{ sigma_rows_of_new_file_versions('source', source('sigma_raw', 'impression_rows')) }}
 
 ),
 

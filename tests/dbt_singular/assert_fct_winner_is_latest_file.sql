@@ -4,21 +4,21 @@
 -- whose data tests all passed; everything when it is whole tables): each event is checked whenever it is recomputed.
 with
 
-impressions as (
+impressions as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_deduplicated') }}
     where not is_removed and {{ sigma_recent_predicate('_deduplicated_at') }}
 
 ),
 
-live_impressions as (
+live_impressions as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_deduplicated') }}
     where not is_removed
 
 ),
 
-file_events as (
+file_events as {{ sigma_inline_cte() }} (
 
     select * from {{ ref('int_sigma__impressions_per_file') }}
 

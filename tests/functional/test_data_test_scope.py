@@ -1,7 +1,7 @@
 """The data tests' scope on a real DuckDB file: rows written since the last build whose data tests all passed.
 
 One small export, the demo inventory seeds, default vars (sigma_data_test_days 0). A bad row is
-planted in int_sigma__impressions_per_file (impression_id NULL, checked by a not_null test scoped
+planted in int_sigma__impressions_per_file (impression_id NULL, checked by the model's sigma_not_null test scoped
 with `sigma_recent(_loaded_at)`): written before the watermark it is out of scope; written after
 it, the test fails and the watermark stays, so the next run checks it again; whole tables
 (sigma_data_test_days null) always see it.
@@ -46,7 +46,7 @@ def _plant_bad_row(database: Path, loaded_at: datetime) -> None:
 
 
 def _failed(output: str) -> bool:
-    return "not_null_int_sigma__impressions_per_file_impression_id" in output and "FAIL 1" in output
+    return "sigma_not_null_int_sigma__impressions_per_file_" in output and "FAIL 1" in output
 
 
 def test_data_tests_check_rows_written_since_the_last_passing_build(tmp_path: Path) -> None:

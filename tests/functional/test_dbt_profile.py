@@ -13,6 +13,7 @@ from tests.helpers.dbt_project import run_dbt
 ENV_VARS = (
     "SIGMA_IMPRESSIONS_DUCKDB_MEMORY_LIMIT",
     "SIGMA_IMPRESSIONS_DBT_THREADS",
+    "SIGMA_IMPRESSIONS_DUCKDB_THREADS",
     "SIGMA_IMPRESSIONS_DUCKDB_TEMP_DIR",
 )
 SETTINGS_SQL = (
@@ -40,7 +41,7 @@ def _settings(tmp_path: Path) -> dict:
 def test_memory_threads_and_spill_directory_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spill = tmp_path / "spill"
     monkeypatch.setenv("SIGMA_IMPRESSIONS_DUCKDB_MEMORY_LIMIT", "512MB")
-    monkeypatch.setenv("SIGMA_IMPRESSIONS_DBT_THREADS", "1")
+    monkeypatch.setenv("SIGMA_IMPRESSIONS_DUCKDB_THREADS", "1")
     monkeypatch.setenv("SIGMA_IMPRESSIONS_DUCKDB_TEMP_DIR", str(spill))
     settings = _settings(tmp_path)
     assert settings["memory_limit"] == _duckdb_says("512MB")
