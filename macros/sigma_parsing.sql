@@ -123,6 +123,11 @@
     `text` must already be trimmed (NULL or '' gives NULL).
 -#}
 {% macro sigma_parse_timestamp(text) -%}
+    {{ return(adapter.dispatch("sigma_parse_timestamp", "sigma_impressions")(text)) }}
+{%- endmacro %}
+
+{#- The rule above in portable SQL: one pattern with capture groups, fields cast and checked. -#}
+{% macro default__sigma_parse_timestamp(text) -%}
     {%- set lowered = "lower(" ~ text ~ ")" -%}
     {%- set year = sigma_timestamp_digits(lowered, 1, 4) -%}
     {%- set month = sigma_timestamp_digits(lowered, 6, 2) -%}
@@ -162,6 +167,54 @@
                     "rpad(substr(" ~ fraction ~ ", 1, 6), 6, '0')",
                 ]) ~ " as " ~ dbt.type_timestamp() ~ ")"
             ) }}
+    end
+{%- endmacro %}
+
+{#-
+    The same rule on DuckDB, shaped for its cost (5M texts: about 1 s instead of 5 s). One
+    case-insensitive full match checks the shape and every field's range (month 01-12, day 01-31,
+    hour 00-23, minute and second 00-59, offset hours 00-23, offset minutes 00-59); no capture
+    groups are extracted, as each regexp_extract is another pass of the pattern and DuckDB does not
+    share repeated sub-expressions inside CASE. Once the shape matched, every field sits at a known
+    place: the date and hour:minute at fixed positions, the zone at the end. A `+` or `-` in the
+    last 6 characters can only be the offset's sign (the date's dashes are at 5 and 8, the text is
+    at least 16 long): at 4 of those 6 it is `+HH`, at 2 `+HHMM`, at 1 `+HH:MM`. Else a text ending
+    in `z` or `c` ends in `Z` or `UTC`. The body before the zone (and its one optional space),
+    cut after 6 fraction digits (truncation), is cast as `YYYY-MM-DD HH:MM[:SS[.ffffff]]`; the cast
+    gives NULL for a day the month does not have (leap years included, year 0000 as DuckDB's 1 BC,
+    as the portable form). tests/functional/test_timestamp_parsing.py holds the two forms equal.
+-#}
+{% macro duckdb__sigma_parse_timestamp(text) -%}
+    {%- set shape = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[t ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]+)?)? ?(?:z|utc|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?" -%}
+    {%- set zone = "right(" ~ text ~ ", 6)" -%}
+    {%- set sign_at = "(strpos(" ~ zone ~ ", '+') + strpos(" ~ zone ~ ", '-'))" -%}
+    {%- set last = "lower(right(" ~ text ~ ", 1))" -%}
+    {%- set body_end -%}
+        case
+            when {{ sign_at }} > 0 then length({{ text }}) - 7 + {{ sign_at }}
+            when {{ last }} = 'z' then length({{ text }}) - 1
+            when {{ last }} = 'c' then length({{ text }}) - 3
+            else length({{ text }})
+        end
+    {%- endset -%}
+    {%- set offset_minutes -%}
+        case
+            when {{ sign_at }} > 0
+                then
+                    (case when strpos({{ zone }}, '+') > 0 then -1 else 1 end)
+                    * (
+                        cast(substr({{ zone }}, {{ sign_at }} + 1, 2) as integer) * 60
+                        + case when {{ sign_at }} <= 2 then cast(right({{ zone }}, 2) as integer) else 0 end
+                    )
+            else 0
+        end
+    {%- endset -%}
+    case
+        when regexp_full_match({{ text }}, '{{ shape }}', 'i')
+            then try_cast(
+                substr({{ text }}, 1, 10) || ' ' || rtrim(substr({{ text }}, 12, least({{ body_end }}, 26) - 11))
+                as timestamp
+            ) + to_minutes({{ offset_minutes }})
     end
 {%- endmacro %}
 
