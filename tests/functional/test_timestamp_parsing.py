@@ -1,4 +1,4 @@
-"""request_time parsing: DuckDB's own form of the rule equals the portable form and an independent
+"""request_time and count parsing: DuckDB's own form of the rule equals the portable form and an independent
 Python reading of the rule, text for text, over a large generated set of valid and invalid texts.
 
 Both SQL expressions are compiled by dbt from this project's macros (`sigma_parse_timestamp`, which
@@ -24,6 +24,7 @@ import pytest
 from tests.helpers.dbt_project import run_dbt
 
 COLUMN = "request_time_text"
+BIGINT_MAX = 2**63 - 1
 RULE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2})(?:\.([0-9]+))?)?"
@@ -148,10 +149,18 @@ def corpus() -> list[str | None]:
     return sorted(texts, key=lambda text: (text is None, text or ""))
 
 
-def _compiled_expressions(tmp_path: Path) -> tuple[str, str]:
-    sql = (
-        f"select {{{{ sigma_parse_timestamp('{COLUMN}') }}}} as dispatched, "
-        f"{{{{ sigma_impressions.default__sigma_parse_timestamp('{COLUMN}') }}}} as portable"
+MACROS = {
+    "timestamp": ("sigma_parse_timestamp", "request_time_text"),
+    "timestamp_portable": ("sigma_impressions.default__sigma_parse_timestamp", "request_time_text"),
+    "count": ("sigma_parse_count", "count_text"),
+    "count_portable": ("sigma_impressions.default__sigma_parse_count", "count_text"),
+}
+
+
+def _compiled_expressions(tmp_path: Path) -> dict[str, str]:
+    """Each macro's SQL as dbt compiles it for DuckDB, between marker comments."""
+    sql = "select " + ", ".join(
+        f"/*<{name}>*/ {{{{ {macro}('{column}') }}}} /*</{name}>*/" for name, (macro, column) in MACROS.items()
     )
     result = run_dbt(
         ["compile", "--inline", sql, "--output", "json", "--log-format", "text"],
@@ -159,24 +168,22 @@ def _compiled_expressions(tmp_path: Path) -> tuple[str, str]:
         tmp_path / "dbt",
     )
     compiled = json.loads(result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1])["compiled"]
-    select_list = compiled.strip().removeprefix("select").strip()
-    dispatched, portable = select_list.removesuffix("as portable").rsplit(" as dispatched,", 1)
-    return dispatched.strip(), portable.strip()
+    return {name: compiled.split(f"/*<{name}>*/")[1].split(f"/*</{name}>*/")[0].strip() for name in MACROS}
 
 
 @pytest.fixture(scope="module")
-def expressions(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+def expressions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return _compiled_expressions(tmp_path_factory.mktemp("timestamp_parsing"))
 
 
-def test_duckdb_form_is_its_own(expressions: tuple[str, str]) -> None:
-    dispatched, portable = expressions
-    assert "regexp_full_match" in dispatched and "regexp_extract" not in dispatched
-    assert "regexp_extract" in portable
+def test_duckdb_forms_are_their_own(expressions: dict[str, str]) -> None:
+    assert "regexp_full_match" in expressions["timestamp"] and "regexp_extract" not in expressions["timestamp"]
+    assert "regexp_extract" in expressions["timestamp_portable"]
+    assert expressions["count_portable"] in expressions["count"] != expressions["count_portable"]
 
 
-def test_duckdb_and_portable_forms_equal_the_rule(expressions: tuple[str, str], tmp_path: Path) -> None:
-    dispatched, portable = expressions
+def test_duckdb_and_portable_forms_equal_the_rule(expressions: dict[str, str], tmp_path: Path) -> None:
+    dispatched, portable = expressions["timestamp"], expressions["timestamp_portable"]
     texts = corpus()
     expected = [expected_epoch_us(text) for text in texts]
     valid = sum(value is not None for value in expected)
@@ -205,3 +212,55 @@ def test_duckdb_and_portable_forms_equal_the_rule(expressions: tuple[str, str], 
         parsed_before_1970 = con.execute(f"select count(*) from texts where {dispatched} < timestamp '1970-01-01'")
         assert parsed_before_1970.fetchone()[0] > 1000
     assert differences == [], f"texts parsed differently (text, rule, duckdb form, portable form): {differences}"
+
+
+def expected_count(text: str | None) -> int | None:
+    """The count rule read independently: missing or empty is 1; digits optionally followed by `.`
+    and zeros, from 1 to the BIGINT maximum; else None."""
+    if text is None or text == "":
+        return 1
+    match = re.fullmatch(r"([0-9]+)(?:\.0+)?", text)
+    value = int(match.group(1)) if match else 0
+    return value if 1 <= value <= BIGINT_MAX else None
+
+
+def count_corpus() -> list[str | None]:
+    digits = ["0", "1", "5", "01", "007", "10", "99", "100"]
+    digits += ["9" * n for n in range(15, 21)] + ["1" + "0" * n for n in range(15, 21)]
+    digits += [str(BIGINT_MAX), str(BIGINT_MAX + 1), "0" + str(BIGINT_MAX), str(BIGINT_MAX)[:-1] + "6", "0" * 25]
+    suffixes = ["", ".0", ".00", ".", ".5", ".01", "e3", " ", "x", ".0 "]
+    texts: set[str | None] = {None, "", " ", ".0", "-1", "+1", "-0", " 1", "1 ", "1,000", "\uff11", "\u0661", "1\n"}
+    for value, suffix in product(digits, suffixes):
+        texts.update({value + suffix, "-" + value + suffix, "+" + value + suffix})
+    generator = random.Random(27)
+    for _ in range(20000):
+        texts.add("".join(generator.choice("0000123456789.e-+ ") for _ in range(generator.randrange(1, 22))))
+    return sorted(texts, key=lambda text: (text is None, text or ""))
+
+
+def test_duckdb_and_portable_count_forms_equal_the_rule(expressions: dict[str, str], tmp_path: Path) -> None:
+    texts = count_corpus()
+    expected = [expected_count(text) for text in texts]
+    valid = sum(value is not None for value in expected)
+    assert valid > 1000 and len(texts) - valid > 10_000
+    rows = tmp_path / "counts.ndjson"
+    with rows.open("w", encoding="utf-8") as out:
+        for text, value in zip(texts, expected, strict=True):
+            out.write(json.dumps({"count_text": text, "expected": value}) + "\n")
+    with duckdb.connect() as con:
+        differences = con.execute(
+            f"""
+            select count_text, expected, duckdb_form, portable_form
+            from (
+                select *, {expressions["count"]} as duckdb_form, {expressions["count_portable"]} as portable_form
+                from read_json(
+                    ?, format = 'newline_delimited', columns = {{count_text: 'varchar', expected: 'hugeint'}}
+                )
+            )
+            where duckdb_form is distinct from expected or portable_form is distinct from expected
+            order by all
+            limit 20
+            """,
+            [str(rows)],
+        ).fetchall()
+    assert differences == [], f"counts parsed differently (text, rule, duckdb form, portable form): {differences}"
