@@ -1,4 +1,4 @@
-"""request_time and count parsing: DuckDB's own form of the rule equals the portable form and an independent
+"""Trimming, request_time and count parsing: DuckDB's own form of the rule equals the portable form and an independent
 Python reading of the rule, text for text, over a large generated set of valid and invalid texts.
 
 Both SQL expressions are compiled by dbt from this project's macros (`sigma_parse_timestamp`, which
@@ -154,6 +154,7 @@ MACROS = {
     "timestamp_portable": ("sigma_impressions.default__sigma_parse_timestamp", "request_time_text"),
     "count": ("sigma_parse_count", "count_text"),
     "count_portable": ("sigma_impressions.default__sigma_parse_count", "count_text"),
+    "trim": ("sigma_trim", "raw_text"),
 }
 
 
@@ -173,7 +174,7 @@ def _compiled_expressions(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def expressions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return _compiled_expressions(tmp_path_factory.mktemp("timestamp_parsing"))
+    return _compiled_expressions(tmp_path_factory.mktemp("parsing_forms"))
 
 
 def test_duckdb_forms_are_their_own(expressions: dict[str, str]) -> None:
@@ -264,3 +265,45 @@ def test_duckdb_and_portable_count_forms_equal_the_rule(expressions: dict[str, s
             [str(rows)],
         ).fetchall()
     assert differences == [], f"counts parsed differently (text, rule, duckdb form, portable form): {differences}"
+
+
+TRIMMED = " \t\n\r\x0b\x0c"
+
+
+def trim_corpus() -> list[str | None]:
+    """Texts with every trimmed character and look-alikes that are not trimmed (no-break space,
+    other Unicode spaces, NUL, U+0021), at the start, the end, inside, alone and combined."""
+    pieces = [*TRIMMED, "\x00", "\x1f", "!", "\xa0", "\u2003", "\u3000", "\u0301", "\U0001f600", "a", "Z", "\r\n"]
+    ends = [*pieces, ""]
+    texts: set[str | None] = {None, ""}
+    for left, middle, right in product(ends, ["", "x", "a b", "\u00e9\u0301", "\t"], ends):
+        texts.add(left + middle + right)
+    generator = random.Random(11)
+    for _ in range(20000):
+        texts.add("".join(generator.choice(pieces) for _ in range(generator.randrange(0, 8))))
+    return sorted(texts, key=lambda text: (text is None, text or ""))
+
+
+def test_duckdb_trim_equals_the_rule(expressions: dict[str, str], tmp_path: Path) -> None:
+    texts = trim_corpus()
+    expected = [None if text is None else text.strip(TRIMMED) for text in texts]
+    assert sum(text != trimmed for text, trimmed in zip(texts, expected, strict=True)) > 5000
+    rows = tmp_path / "trim.ndjson"
+    with rows.open("w", encoding="utf-8") as out:
+        for text, value in zip(texts, expected, strict=True):
+            out.write(json.dumps({"raw_text": text, "expected": value}) + "\n")
+    with duckdb.connect() as con:
+        differences = con.execute(
+            f"""
+            select raw_text, expected, duckdb_form
+            from (
+                select *, {expressions["trim"]} as duckdb_form
+                from read_json(?, format = 'newline_delimited', columns = {{raw_text: 'varchar', expected: 'varchar'}})
+            )
+            where duckdb_form is distinct from expected
+            order by all
+            limit 20
+            """,
+            [str(rows)],
+        ).fetchall()
+    assert differences == [], f"texts trimmed differently (text, rule, duckdb form): {differences}"
