@@ -194,6 +194,8 @@ def test_duckdb_and_portable_forms_equal_the_rule(expressions: dict[str, str], t
         for text, value in zip(texts, expected, strict=True):
             out.write(json.dumps({COLUMN: text, "expected_us": value}) + "\n")
     with duckdb.connect() as con:
+        # The result is UTC whatever the session's time zone (a half-hour zone, not the machine's).
+        con.execute("set TimeZone = 'Asia/Kolkata'")
         con.execute(
             "create table texts as select * from read_json(?, format = 'newline_delimited', "
             f"columns = {{{COLUMN}: 'varchar', expected_us: 'bigint'}})",
