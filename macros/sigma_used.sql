@@ -98,7 +98,7 @@
     list aggregates (Spark sorts and spills them). DuckDB builds list aggregates in memory, so
     a history with millions of (resource, user) pairs would need more than memory_limit in one
     aggregate: its lists are built in batches of about vars.sigma_used_list_batch_rows rows of
-    `rows` (int_sigma__resource_users, one row per resource and user; default 500,000), each
+    `rows` (int_sigma__resource_users, one row per resource and user; default 1,000,000), each
     batch a separate aggregate over the workbooks whose hash falls in it. Counted when the
     model runs. -#}
 {% macro sigma_used_list_batches(rows) -%}
@@ -114,7 +114,7 @@
     {%- if not execute or rows.schema is none or load_relation(rows) is none -%}
         {{ return(1) }}
     {%- endif -%}
-    {%- set batch_rows = var("sigma_used_list_batch_rows", 500000) | int -%}
+    {%- set batch_rows = var("sigma_used_list_batch_rows", 1000000) | int -%}
     {%- if batch_rows < 1 -%}
         {{ exceptions.raise_compiler_error("vars.sigma_used_list_batch_rows must be a positive number of rows, got " ~ var("sigma_used_list_batch_rows")) }}
     {%- endif -%}
