@@ -175,6 +175,10 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
     # (measured: 35% more CPU with 2 threads than with 1, and no faster); Python's record count
     # runs on the second core meanwhile.
     settings["threads"] = config.threads or LOAD_THREADS
+    # DuckDB hands memory freed in bulk (at the end of each per-file insert) back to the OS above this
+    # threshold, and faults it in again for the next file: measured at 5M rows in 90 files, 0.4 s of
+    # the load's 1.3 s system CPU. A load's memory is bounded by memory_limit either way.
+    settings["allocator_bulk_deallocation_flush_threshold"] = "1GB"
     try:
         con = duckdb.connect(str(path), config=settings)
     except duckdb.IOException as exc:
