@@ -279,7 +279,7 @@ def run_load(
         )
         in_manifest = manifest_uris(con)
         progress.start(todo)
-        batches = list(_batches(todo))
+        batches = list(_batches(todo, first_alone=_concurrent_batches() > 1))
         with contextlib.closing(_land_batches(con, fs, batches, config, in_manifest)) as landed:
             for batch, results in zip(batches, landed, strict=True):
                 for obj, result in zip(batch, results, strict=True):
@@ -409,13 +409,16 @@ BATCH_BYTES = 64 * 2**20  # parsed files committed together: one commit per ~64 
 BATCH_FILES = 64
 
 
-def _batches(todo: list[ExportObject]) -> Iterator[list[ExportObject]]:
+def _batches(todo: list[ExportObject], first_alone: bool = False) -> Iterator[list[ExportObject]]:
+    """Up to BATCH_FILES files or BATCH_BYTES bytes each. `first_alone`: the first file is a batch of
+    its own (into an empty table it adds the columns, so it lands alone: `_SchemaGate`; the files
+    after it, mostly with the same header, then land two batches at once)."""
     batch: list[ExportObject] = []
     size = 0
-    for obj in todo:
+    for index, obj in enumerate(todo):
         batch.append(obj)
         size += obj.size_bytes
-        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES or (first_alone and index == 0):
             yield batch
             batch, size = [], 0
     if batch:
@@ -463,6 +466,10 @@ class _SchemaGate:
                 self._changed.notify_all()
 
 
+def _concurrent_batches() -> int:
+    return min(CONCURRENT_BATCHES, os.cpu_count() or 1)
+
+
 def _land_batches(
     con: duckdb.DuckDBPyConnection,
     fs: Any,
@@ -476,7 +483,7 @@ def _land_batches(
     per-file inserts of two batches use two cores. Each batch is still one transaction, each file
     whole or nothing. An error (a write failure) stops the batches not begun and waits for those
     landing (each commits or rolls back whole) before it is raised."""
-    workers = min(CONCURRENT_BATCHES, os.cpu_count() or 1, len(batches))
+    workers = min(_concurrent_batches(), len(batches))
     if workers <= 1:
         for batch in batches:
             yield land_batch(con, fs, batch, config, in_manifest)
