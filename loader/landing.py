@@ -171,9 +171,10 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
     if config.memory_limit:
         settings["memory_limit"] = config.memory_limit
     # One DuckDB thread unless asked otherwise: each file's one-pass insert is a single-threaded
-    # pipeline (see csv_reader), and idle DuckDB worker threads only spin between its statements
-    # (measured: 35% more CPU with 2 threads than with 1, and no faster); Python's record count
-    # runs on the second core meanwhile.
+    # pipeline (see csv_reader); with more threads it runs on a DuckDB worker while the calling
+    # thread polls for the result (measured: 35-70% more CPU, and no faster). With one thread each
+    # connection runs its statements on its calling thread, so the cores are used by landing
+    # batches at once on several connections instead (_land_batches).
     settings["threads"] = config.threads or LOAD_THREADS
     # DuckDB hands memory freed in bulk (at the end of each per-file insert) back to the OS above this
     # threshold, and faults it in again for the next file: measured at 5M rows in 90 files, 0.4 s of
