@@ -172,6 +172,7 @@ def test_a_reader_error_retries_the_batch_with_python_then_file_by_file(
         return real(con, files, *args)
 
     monkeypatch.setattr(landing, "_transaction", counting)
+    monkeypatch.setattr(landing, "CONCURRENT_BATCHES", 1)  # one batch of four (not the first file alone)
     db = tmp_path / "w.duckdb"
     summary = run_load(build_config({"bucket_uri": export_dir.uri, "database": str(db)}, env={}))
     assert summary.ok and summary.count("loaded") == 4 and summary.rows_loaded == 12
