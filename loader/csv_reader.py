@@ -264,11 +264,41 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, rows: FileRows) -> None:
         con.execute(f"delete from {RAW_SCHEMA}.{table} where _file_uri = $uri", {"uri": rows.uri})
 
 
+_LINE_ENDS = frozenset(("\n", "\r", "\r\n"))
+
+
 def _record_count(path: str) -> int | None:
-    """Records after the header, as Python's csv module splits them (blank lines are not records)."""
+    """Records after the header, as Python's csv module splits them (blank lines are not records).
+
+    The csv module reads the lines the text file yields (split at \n, \r and \r\n); starting a line
+    outside a quoted field, it makes of a line without a quote character exactly one record, or
+    none when the line is only its line end. So only the lines holding a quote go through
+    csv.reader (which takes from the same lines what a quoted field spans): the same count as
+    csv.reader over the whole file, without building the fields of the other lines."""
     try:
         with _open_text(path) as text:
-            return max(sum(1 for record in csv.reader(text, strict=False) if record) - 1, 0)
+            lines = iter(text)
+            pending: list[str] = []
+
+            def quoted_lines() -> Iterator[str]:
+                while True:
+                    if pending:
+                        yield pending.pop()
+                    else:
+                        line = next(lines, None)
+                        if line is None:
+                            return
+                        yield line
+
+            reader = csv.reader(quoted_lines(), strict=False)
+            records = 0
+            for line in lines:
+                if '"' in line:
+                    pending.append(line)
+                    records += 1 if next(reader, None) else 0
+                elif line not in _LINE_ENDS:
+                    records += 1
+            return max(records - 1, 0)
     except (OSError, csv.Error):
         return None
 

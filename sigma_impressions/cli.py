@@ -110,8 +110,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--threads",
-        help="DuckDB threads for loading (default: 1; each file lands in one single-threaded pass "
-        "while Python's record check uses another core) [SIGMA_IMPRESSIONS_THREADS]",
+        help="DuckDB threads for loading (default: 1; each file lands in one single-threaded pass, and "
+        "on two cores or more two batches of files land at once, each on its own connection) "
+        "[SIGMA_IMPRESSIONS_THREADS]",
     )
 
 

@@ -267,6 +267,7 @@ def test_batches_split_by_files_and_bytes() -> None:
     assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3))] == [BATCH_FILES, 3]
     assert [len(b) for b in _batches([obj(BATCH_BYTES), obj(1), obj(1)])] == [1, 2]
     assert list(_batches([])) == []
+    assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3), first_alone=True)] == [1, BATCH_FILES, 2]
 
 
 def test_a_batch_replacing_a_file_and_adding_a_header(export_dir: ExportDir, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ order on a multi-MB file parsed with several DuckDB threads.
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,18 +25,22 @@ from tests.helpers.exports import ExportDir, query
 HEADER = "request_time,user_email,workbook_url_id,element_id,count,seq\n"
 
 
-def ordered_export(records: int, bad_every: int) -> str:
+def ordered_export(records: int, bad_every: int, first_column: str | None = None) -> str:
     """A CSV whose `seq` column holds each landed record's 1-based order; before every `bad_every`-th
     record comes a record with a field too many (rejected, no number, `seq` in its 2nd field).
-    Some fields are quoted and hold a newline, so records and lines differ."""
-    lines = [HEADER]
+    Some fields are quoted and hold a newline, so records and lines differ. `first_column`: one more
+    column, first, holding "x" (a header the table has not seen)."""
+    prefix = "x," if first_column else ""
+    lines = [f"{first_column},{HEADER}" if first_column else HEADER]
     for seq in range(1, records + 1):
         if seq % bad_every == 0:
-            lines.append(f"bad,{seq},wb,el,1,x,extra\n")
+            lines.append(f"{prefix}bad,{seq},wb,el,1,x,extra\n")
         element = "" if seq % 3 == 0 else f"el{seq % 97}"
         if seq % 7 == 0:
             element = f'"el{seq}\nsecond line, with a comma"'
-        lines.append(f"2026-11-25T10:{seq % 60:02d}:00Z,user{seq % 3000}@x.com,wb{seq % 400},{element},1,{seq}\n")
+        lines.append(
+            f"{prefix}2026-11-25T10:{seq % 60:02d}:00Z,user{seq % 3000}@x.com,wb{seq % 400},{element},1,{seq}\n"
+        )
     return "".join(lines)
 
 
@@ -60,6 +65,53 @@ def test_file_row_number_is_the_record_order_on_a_large_file_with_many_threads(
     # Quoted newlines landed inside their field, not as records of their own.
     [(multiline,)] = query(db, "select count(*) from sigma_raw.impression_rows where element_id like '%\nsecond%'")
     assert multiline == records // 7
+
+
+def test_batches_landing_at_once_number_each_file_in_order_and_add_columns_alone(
+    export_dir: ExportDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches land at once, each on its own connection and in its own transaction: every file
+    is still numbered in its own order, and a batch whose header adds a column lands alone (DuckDB
+    cannot alter a table another open transaction has written to)."""
+    monkeypatch.setattr(landing, "BATCH_FILES", 1)
+    monkeypatch.setattr(landing.os, "cpu_count", lambda: 2)
+    records = 60_000
+    for n in range(6):
+        text = ordered_export(records, bad_every=20_000, first_column="note" if n == 2 else None)
+        export_dir.write(f"f{n}.csv", text, age=timedelta(minutes=60 - n))
+    spans: list[tuple[float, float, str]] = []
+    real = landing._transaction
+
+    def timed(con: Any, files: list, *args: Any) -> Any:
+        start = time.monotonic()
+        try:
+            return real(con, files, *args)
+        finally:
+            spans.append((start, time.monotonic(), files[0].obj.uri.rsplit("/", 1)[-1]))
+
+    monkeypatch.setattr(landing, "_transaction", timed)
+    db = tmp_path / "w.duckdb"
+    summary = run_load(build_config({"bucket_uri": export_dir.uri, "database": str(db)}, env={}))
+    assert summary.ok and summary.count("loaded") == 6
+    assert summary.rows_loaded == 6 * records and summary.rows_rejected == 6 * (records // 20_000)
+    assert [r.uri.rsplit("/", 1)[-1] for r in summary.results] == [f"f{n}.csv" for n in range(6)]
+    rows = query(
+        db,
+        "select _file_uri, count(*), count(*) filter (where _file_row_number <> cast(seq as bigint)), "
+        "min(_file_row_number), max(_file_row_number), count(note) from sigma_raw.impression_rows "
+        "group by 1 order by 1",
+    )
+    assert [(uri.rsplit("/", 1)[-1], *rest) for uri, *rest in rows] == [
+        (f"f{n}.csv", records, 0, 1, records, records if n == 2 else 0) for n in range(6)
+    ]
+
+    def overlap(a: tuple[float, float, str], b: tuple[float, float, str]) -> bool:
+        return a[0] < b[1] and b[0] < a[1]
+
+    assert len(spans) == 6
+    pairs = [(a[2], b[2]) for i, a in enumerate(spans) for b in spans[i + 1 :] if overlap(a, b)]
+    # f0 creates the columns of a fresh table and f2 adds `note`: each alone. The others overlap.
+    assert pairs and not [pair for pair in pairs if {"f0.csv", "f2.csv"} & set(pair)]
 
 
 class RecordingConnection:
@@ -120,6 +172,7 @@ def test_a_reader_error_retries_the_batch_with_python_then_file_by_file(
         return real(con, files, *args)
 
     monkeypatch.setattr(landing, "_transaction", counting)
+    monkeypatch.setattr(landing, "CONCURRENT_BATCHES", 1)  # one batch of four (not the first file alone)
     db = tmp_path / "w.duckdb"
     summary = run_load(build_config({"bucket_uri": export_dir.uri, "database": str(db)}, env={}))
     assert summary.ok and summary.count("loaded") == 4 and summary.rows_loaded == 12
