@@ -85,7 +85,7 @@ test-spark: install-spark
 ## Everything: what CI runs.
 test-all: test test-slow test-spark
 
-## The benchmark (not part of make test; about 2 h on 2 cores): docs/benchmarks.md and .png.
+## The benchmark (not part of make test; about 20 min on 2 cores): docs/benchmarks.md and .png.
 bench: install
 	$(BIN)/pip install --quiet -c requirements/constraints.txt -e '.[bench]'
 	test -x .bench/peers/bin/python || $(PYTHON) -m venv .bench/peers
