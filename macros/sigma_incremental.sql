@@ -229,3 +229,16 @@
     {%- set text = "1900-01-01 00:00:00.000000" if value is none else value.strftime("%Y-%m-%d %H:%M:%S.%f") -%}
     {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
+
+{#- The marker rows of a day-grained incremental model: one per changed day (`changed_days`, a
+    CTE of impression_date) with every other column (`null_columns`, [(name, type), ...], in the
+    model's column order) NULL. The delete+insert on impression_date then also clears a changed
+    day left without any row; the model's post-hook drops the markers. -#}
+{% macro sigma_day_markers(changed_days, null_columns) -%}
+    select
+        impression_date,
+        {%- for column in null_columns %}
+        cast(null as {{ column[1] }}) as {{ column[0] }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ changed_days }}
+{%- endmacro %}

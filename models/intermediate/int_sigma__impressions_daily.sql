@@ -11,6 +11,18 @@
     )
 }}
 
+{#- The columns of the marker rows (sigma_day_markers), NULL, in the model's order. -#}
+{%- set marker_columns = [
+    ('workbook_url_id', dbt.type_string()),
+    ('element_id', dbt.type_string()),
+    ('user_email', dbt.type_string()),
+    ('resource_type', dbt.type_string()),
+    ('impressions', dbt.type_bigint()),
+    ('first_impression_at', dbt.type_timestamp()),
+    ('last_impression_at', dbt.type_timestamp()),
+    ('_deduplicated_at', dbt.type_timestamp()),
+] %}
+
 with
 
 events as {{ sigma_inline_cte() }} (
@@ -55,19 +67,8 @@ daily_impressions as (
 
 day_markers as (
 
-    -- One row per changed day with no group (user_email NULL): the delete+insert on
-    -- impression_date then also clears a day whose events all vanished; the post-hook drops it.
-    select
-        impression_date,
-        cast(null as {{ dbt.type_string() }}) as workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        cast(null as {{ dbt.type_string() }}) as user_email,
-        cast(null as {{ dbt.type_string() }}) as resource_type,
-        cast(null as {{ dbt.type_bigint() }}) as impressions,
-        cast(null as {{ dbt.type_timestamp() }}) as first_impression_at,
-        cast(null as {{ dbt.type_timestamp() }}) as last_impression_at,
-        cast(null as {{ dbt.type_timestamp() }}) as _deduplicated_at
-    from changed_days
+    -- No group (user_email NULL): the post-hook drops these once the delete+insert ran.
+    {{ sigma_day_markers('changed_days', marker_columns) }}
 
 ),
 

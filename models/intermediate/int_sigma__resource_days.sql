@@ -11,6 +11,17 @@
     )
 }}
 
+{#- The columns of the marker rows (sigma_day_markers), NULL, in the model's order. -#}
+{%- set marker_columns = [
+    ('resource_type', dbt.type_string()),
+    ('workbook_url_id', dbt.type_string()),
+    ('element_id', dbt.type_string()),
+    ('impressions', dbt.type_bigint()),
+    ('unique_users', dbt.type_bigint()),
+    ('last_impression_at', dbt.type_timestamp()),
+    ('_deduplicated_at', dbt.type_timestamp()),
+] %}
+
 with
 
 changed_days as (
@@ -79,18 +90,8 @@ element_days as (
 
 day_markers as (
 
-    -- One row per changed day with no resource (resource_type NULL): the delete+insert on
-    -- impression_date then also clears a day whose events all vanished; the post-hook drops it.
-    select
-        impression_date,
-        cast(null as {{ dbt.type_string() }}) as resource_type,
-        cast(null as {{ dbt.type_string() }}) as workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        cast(null as {{ dbt.type_bigint() }}) as impressions,
-        cast(null as {{ dbt.type_bigint() }}) as unique_users,
-        cast(null as {{ dbt.type_timestamp() }}) as last_impression_at,
-        cast(null as {{ dbt.type_timestamp() }}) as _deduplicated_at
-    from changed_days
+    -- No resource (resource_type NULL): the post-hook drops these once the delete+insert ran.
+    {{ sigma_day_markers('changed_days', marker_columns) }}
 
 ),
 
