@@ -172,3 +172,20 @@ def test_demo_marts_match_reference(tmp_path: Path) -> None:
     run_dbt(["build", *NO_UNIT], database, tmp_path / "dbt", vars={"as_of_date": as_of, "sigma_data_test_days": None})
     counts = _assert_marts_match_reference(database, as_of)
     assert counts["sigma_workbook_impressions"] == 6 and counts["fct_sigma_impressions"] > 1000, counts
+
+
+def test_used_lists_built_in_batches_match_reference(tmp_path: Path) -> None:
+    """With a batch of 5 (resource, user) rows the demo's `used` lists are built in many batches of
+    workbooks (DuckDB's bounded-memory path, taken at millions of rows) and still equal the reference."""
+    demo = tmp_path / "demo_exports"
+    subprocess.run([str(BIN / "sigma-impressions"), "demo", "--out", str(demo)], check=True, capture_output=True)
+    database = tmp_path / "demo.duckdb"
+    _load(ExportDir(demo), database)
+    as_of = datetime.now(UTC).date().isoformat()
+    variables = {"as_of_date": as_of, "sigma_data_test_days": None, "sigma_used_list_batch_rows": 5}
+    run_dbt(["build", *NO_UNIT], database, tmp_path / "dbt", vars=variables)
+    compiled = (
+        tmp_path / "dbt/target/run/sigma_impressions/models/intermediate/int_sigma__resource_metrics.sql"
+    ).read_text()
+    assert compiled.count("hash(workbook_url_id) %") > 1, "the lists were not built in batches"
+    _assert_marts_match_reference(database, as_of)
