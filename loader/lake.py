@@ -269,6 +269,12 @@ def new_commit_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}"
 
 
+def _write_file_query(con: duckdb.DuckDBPyConnection, lake: Lake, name: str, sql: str, uri: str) -> str:
+    """Stream `sql` (one landed file's rows, `uri` its parameter) into the lake object `name`."""
+    _write_object(lake, name, con.execute(sql, [uri]).to_arrow_reader(_READ_BATCH))
+    return name
+
+
 def _write_data(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
@@ -286,21 +292,23 @@ def _write_data(
     if rows_loaded:
         # The table names a column by its first spelling (case-insensitively); the file keeps its own.
         selected = ", ".join(f"{quote_ident(table_columns[c.lower()])} as {quote_ident(c)}" for c in columns)
-        reader = con.execute(
+        rows_file = _write_file_query(
+            con,
+            lake,
+            f"{ROWS_DIR}/{version}.parquet",
             f"select {selected}{', ' if selected else ''}_file_uri, _file_row_number, _loaded_at, _integration_name "
             f"from {RAW_SCHEMA}.impression_rows where _file_uri = ? order by _file_row_number",
-            [uri],
-        ).to_arrow_reader(_READ_BATCH)
-        rows_file = f"{ROWS_DIR}/{version}.parquet"
-        _write_object(lake, rows_file, reader)
+            uri,
+        )
     if rows_rejected:
-        reader = con.execute(
+        rejects_file = _write_file_query(
+            con,
+            lake,
+            f"{REJECTS_DIR}/{version}.parquet",
             f"select _file_uri, line_number, error, raw_text, _loaded_at, _integration_name "
             f"from {RAW_SCHEMA}.rejected_lines where _file_uri = ? order by line_number",
-            [uri],
-        ).to_arrow_reader(_READ_BATCH)
-        rejects_file = f"{REJECTS_DIR}/{version}.parquet"
-        _write_object(lake, rejects_file, reader)
+            uri,
+        )
     return rows_file, rejects_file
 
 
