@@ -193,14 +193,11 @@
     none), and `stale_versions`, the (file URI, loaded_at) pairs winning a row here that are no
     longer a landed version in `loaded_files` (stg_sigma__loaded_files), usually none. -#}
 {% macro sigma_dedup_recompute(relation, loaded_files) -%}
-    {%- set result = {"loaded_since": sigma_timestamp_value(none), "stale_versions": []} -%}
-    {%- if not execute -%}
-        {{ return(result) }}
-    {%- endif -%}
     {%- set latest_query -%}
-        select max(_loaded_at) from {{ relation }} where not is_removed
+        select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
+        from {{ relation }}
+        where not is_removed
     {%- endset -%}
-    {%- do result.update({"loaded_since": sigma_timestamp_value(run_query(latest_query).columns[0].values()[0])}) -%}
     {%- set stale_query -%}
         select distinct
             winners._file_uri,
@@ -218,10 +215,11 @@
             )
         order by 1, 2
     {%- endset -%}
-    {%- for row in run_query(stale_query).rows -%}
-        {%- do result.stale_versions.append(["'" ~ (row[0] | replace("'", "''")) ~ "'", sigma_timestamp_value(row[1])]) -%}
-    {%- endfor -%}
-    {{ return(result) }}
+    {%- set latest = sigma_query_literals(latest_query) -%}
+    {%- if latest is none -%}
+        {{ return({"loaded_since": sigma_timestamp_value(none), "stale_versions": []}) }}
+    {%- endif -%}
+    {{ return({"loaded_since": latest[0][0], "stale_versions": sigma_query_literals(stale_query)}) }}
 {%- endmacro %}
 
 {#- A Python datetime from a query as a SQL timestamp literal (NULL: 1900-01-01, before any row). -#}
