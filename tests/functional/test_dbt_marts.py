@@ -32,6 +32,9 @@ VARS = {
     "sigma_workbook_elements_relation": "fixture_inventory.elements",
     "sigma_data_test_days": None,  # data tests over whole tables
 }
+# Later builds with as_of_date moved forward (every window slides past the fixture's March days
+# in part) and back (before some of them).
+MOVED_AS_OF = ["2026-04-20", "2026-03-20"]
 # Builds after the first skip the dbt unit tests (they do not depend on the data).
 NO_UNIT = ["--exclude-resource-type", "unit_test"]
 
@@ -160,10 +163,17 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # The user extends the alias list: a normal run re-parses the rows rejected before.
     run_dbt(["build", *NO_UNIT], database, root / "dbt", vars={**VARS, "sigma_column_aliases": EXTENDED_ALIASES})
     snapshots["extended_aliases"] = _snapshot(database)
+    # as_of_date moves forward, then back: the windows slide over days with and without rows.
+    for as_of in MOVED_AS_OF:
+        moved = {**VARS, "sigma_column_aliases": EXTENDED_ALIASES, "as_of_date": as_of}
+        run_dbt(["build", *NO_UNIT], database, root / "dbt", vars=moved)
+        snapshots[f"as_of_{as_of}"] = _snapshot(database, as_of=as_of)
+        users_sql = next((root / "dbt" / "target" / "compiled").rglob("int_sigma__resource_users.sql")).read_text()
+        snapshots[f"as_of_{as_of}_users_incremental"] = "moved_window_pair_days" in users_sql
     return snapshots
 
 
-def _snapshot(database: Path, aliases: dict | None = None) -> dict:
+def _snapshot(database: Path, as_of: str = AS_OF) -> dict:
     marts = [
         "fct_sigma_impressions",
         "sigma_workbook_impressions",
@@ -192,7 +202,7 @@ def _snapshot(database: Path, aliases: dict | None = None) -> dict:
             "select distinct _parse_signature from intermediate.int_sigma__impressions_deduplicated"
         ).fetchall()
     # The hand-written reference of every mart (bench/marts_reference.sql) on the same tables.
-    build_reference(database, AS_OF, workbooks="fixture_inventory.workbooks", elements="fixture_inventory.elements")
+    build_reference(database, as_of, workbooks="fixture_inventory.workbooks", elements="fixture_inventory.elements")
     with duckdb.connect(str(database), read_only=True) as con:
         snapshot["reference_differences"] = mart_differences(con, "marts", "reference")
     return snapshot
@@ -413,6 +423,16 @@ def test_every_mart_matches_the_hand_written_reference(warehouse: dict) -> None:
     """After the first, the incremental, the full-refresh and the re-parse build."""
     for build in ("first", "incremental", "full_refresh", "extended_aliases"):
         assert warehouse[build]["reference_differences"] == {}, build
+
+
+@pytest.mark.parametrize("as_of", MOVED_AS_OF)
+def test_moved_as_of_date_matches_the_reference(warehouse: dict, as_of: str) -> None:
+    """The per-user table is updated in place (only the pairs with rows on days that entered or
+    left its windows), and every mart still equals the hand-written reference for that day."""
+    assert warehouse[f"as_of_{as_of}_users_incremental"]
+    assert warehouse[f"as_of_{as_of}"]["reference_differences"] == {}
+    before = warehouse["extended_aliases"]["sigma_workbook_impressions"]
+    assert warehouse[f"as_of_{as_of}"]["sigma_workbook_impressions"] != before
 
 
 def test_rollup_corrects_past_days(warehouse: dict) -> None:
