@@ -31,6 +31,48 @@ recent_file_events as (
 
 ),
 
+{% if (sigma_recent_predicate('_loaded_at') | trim) != "true" %}
+
+checked_keys as (
+
+    -- The keys in scope: the checks below read the file rows and events of these keys only,
+    -- so a daily build reads each large table once, for the few keys written since.
+    select impression_id from impressions
+    union
+    select impression_id from recent_file_events
+
+),
+
+key_file_events as (
+
+    select * from file_events
+    where impression_id in (select checked_keys.impression_id from checked_keys)
+
+),
+
+key_live_impressions as (
+
+    select * from live_impressions
+    where impression_id in (select recent_file_events.impression_id from recent_file_events)
+
+),
+
+{% else %}
+
+key_file_events as {{ sigma_inline_cte() }} (
+
+    select * from file_events
+
+),
+
+key_live_impressions as {{ sigma_inline_cte() }} (
+
+    select * from live_impressions
+
+),
+
+{% endif %}
+
 winners as (
 
     select
@@ -40,7 +82,7 @@ winners as (
         file_events.file_last_modified,
         file_events.impression_count as file_impression_count
     from impressions
-    left join file_events
+    left join key_file_events as file_events
         on
             impressions.impression_id = file_events.impression_id
             and impressions._file_uri = file_events._file_uri
@@ -65,7 +107,7 @@ later_files as (
         file_events._file_uri,
         'a later file holds the key' as problem
     from winners
-    inner join file_events
+    inner join key_file_events as file_events
         on winners.impression_id = file_events.impression_id
     where
         file_events.file_last_modified > winners.file_last_modified
@@ -83,7 +125,7 @@ keys_without_event as (
         recent_file_events._file_uri,
         'a valid key is missing from fct' as problem
     from recent_file_events
-    left join live_impressions
+    left join key_live_impressions as live_impressions
         on recent_file_events.impression_id = live_impressions.impression_id
     where live_impressions.impression_id is null
 

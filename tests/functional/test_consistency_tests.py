@@ -1,15 +1,17 @@
 """The singular consistency tests fail on the faults they exist for, on a real DuckDB file.
 
 Two overlapping exports (the same event in both, the later file wins), a full build, then one
-fault planted at a time in a copy of the built database, and the test that owns it run over
-whole tables: it must fail, and pass again on the untouched copy.
+fault planted at a time in a copy of the built database, and the test that owns it run: it must
+fail, and pass on the untouched copy. Each fault is checked in both scopes of a data test: whole
+tables, and the rows written since the data-test watermark (a daily build's scope: the rows are
+then stamped as written after the watermark, which the build recorded).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,8 @@ from tests.helpers.exports import ExportDir
 
 AS_OF = "2026-03-31"
 WHOLE_TABLES = {"as_of_date": AS_OF, "sigma_data_test_days": None}
+SINCE_WATERMARK = {"as_of_date": AS_OF}
+SCOPES = {"whole-tables": WHOLE_TABLES, "since-watermark": SINCE_WATERMARK}
 NO_UNIT = ["--exclude-resource-type", "unit_test"]
 EARLY = (
     "request_time,user_email,workbook_url_id,element_id,count\n"
@@ -87,19 +91,32 @@ FAULTS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
 ]
 
 
-def _test(database: Path, work: Path, name: str) -> int:
-    result = run_dbt(["test", "--select", name], database, work, vars=WHOLE_TABLES, check=False)
+def _stamp_written_after_watermark(con: duckdb.DuckDBPyConnection) -> None:
+    (watermark,) = con.execute("select max(tested_through) from main.sigma_data_test_watermark").fetchone()
+    assert watermark is not None, "the build recorded no data-test watermark"
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+    assert later > watermark
+    con.execute(f"update {EVENTS} set _deduplicated_at = ?", [later])
+    con.execute(f"update {PER_FILE} set _loaded_at = ?", [later])
+
+
+def _test(database: Path, work: Path, name: str, scope: dict) -> int:
+    result = run_dbt(["test", "--select", name], database, work, vars=scope, check=False)
     return result.returncode
 
 
+@pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize(("test_name", "plant"), FAULTS, ids=[f"{t}-{f.__name__}" for t, f in FAULTS])
 def test_consistency_test_fails_on_its_fault(
-    built: Path, tmp_path: Path, test_name: str, plant: Callable[[duckdb.DuckDBPyConnection], None]
+    built: Path, tmp_path: Path, test_name: str, plant: Callable[[duckdb.DuckDBPyConnection], None], scope: str
 ) -> None:
     # The same file name: the views name their database by it (DuckDB's catalog is the file's stem).
     database = tmp_path / built.name
     shutil.copyfile(built, database)
-    assert _test(database, tmp_path / "clean", test_name) == 0
+    if scope == "since-watermark":
+        with duckdb.connect(str(database)) as con:
+            _stamp_written_after_watermark(con)
+    assert _test(database, tmp_path / "clean", test_name, SCOPES[scope]) == 0
     with duckdb.connect(str(database)) as con:
         plant(con)
-    assert _test(database, tmp_path / "faulty", test_name) != 0
+    assert _test(database, tmp_path / "faulty", test_name, SCOPES[scope]) != 0
