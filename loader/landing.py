@@ -13,7 +13,8 @@ file that cannot be read is recorded as failed and lands nothing; the others sti
 One pass per batch of files (up to BATCH_FILES files or BATCH_BYTES bytes); with two cores or more,
 two batches land at once, each on its own DuckDB connection in its own transaction (each file's
 insert is a single-threaded pipeline, so one batch alone keeps one core busy), except that a batch
-adding columns lands alone (`_SchemaGate`):
+adding columns lands alone and after every earlier batch (`_SchemaGate`: the table's columns are
+the headers' union in the files' order):
 1. fetch each file (remote objects are downloaded, gzip files decompressed and so verified to
    their end; the copies live until the batch is done) and read its header with Python, so that
    all the batch's columns are known;
@@ -427,23 +428,29 @@ def _batches(todo: list[ExportObject], first_alone: bool = False) -> Iterator[li
 
 
 class _SchemaGate:
-    """Lets batches land at once on their own connections, but a batch that adds columns alone.
+    """Lets batches land at once on their own connections, but a batch that adds columns alone,
+    and in batch order.
 
     Concurrent transactions may append to and delete from sigma_raw.impression_rows (different
     files: no conflict), but DuckDB cannot ALTER a table that another open transaction has written
-    to. A batch whose headers need new columns waits until no other batch is open, and the others
-    wait while it is open or waiting (so it is not starved)."""
+    to. A batch whose headers need new columns waits until every earlier batch has finished and no
+    other batch is open, so columns are added in the files' order (the table's columns are the
+    headers' union in that order, whichever thread is quicker); a batch adding no column waits
+    while one adding columns is landing or while an earlier one waits to (so it is not starved).
+    Every wait is for an earlier batch or for one already landing: no cycle. Batches are numbered
+    from 0 in order, and each calls `finished(index)` whether it landed, failed or never entered."""
 
-    def __init__(self) -> None:
+    def __init__(self, batches: int) -> None:
         self._changed = threading.Condition()
+        self._unfinished = set(range(batches))
         self._open = 0  # batches landing that add no column
         self._alone = False  # a batch adding columns is landing
-        self._waiting = 0  # batches adding columns, waiting for the others to finish
+        self._waiting: set[int] = set()  # batches adding columns, waiting for their turn
 
     @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
+    def shared(self, index: int) -> Iterator[None]:
         with self._changed:
-            self._changed.wait_for(lambda: not self._alone and not self._waiting)
+            self._changed.wait_for(lambda: not self._alone and not any(w < index for w in self._waiting))
             self._open += 1
         try:
             yield
@@ -453,11 +460,13 @@ class _SchemaGate:
                 self._changed.notify_all()
 
     @contextlib.contextmanager
-    def alone(self) -> Iterator[None]:
+    def alone(self, index: int) -> Iterator[None]:
         with self._changed:
-            self._waiting += 1
-            self._changed.wait_for(lambda: not self._alone and not self._open)
-            self._waiting -= 1
+            self._waiting.add(index)
+            self._changed.wait_for(
+                lambda: not self._alone and not self._open and min(self._unfinished, default=index) >= index
+            )
+            self._waiting.discard(index)
             self._alone = True
         try:
             yield
@@ -465,6 +474,11 @@ class _SchemaGate:
             with self._changed:
                 self._alone = False
                 self._changed.notify_all()
+
+    def finished(self, index: int) -> None:
+        with self._changed:
+            self._unfinished.discard(index)
+            self._changed.notify_all()
 
 
 def _concurrent_batches() -> int:
@@ -489,15 +503,18 @@ def _land_batches(
         for batch in batches:
             yield land_batch(con, fs, batch, config, in_manifest)
         return
-    gate = _SchemaGate()
+    gate = _SchemaGate(len(batches))
 
-    def land(batch: list[ExportObject]) -> list[FileResult]:
-        with con.cursor() as cursor:
-            return land_batch(cursor, fs, batch, config, in_manifest, gate)
+    def land(index: int, batch: list[ExportObject]) -> list[FileResult]:
+        try:
+            with con.cursor() as cursor:
+                return land_batch(cursor, fs, batch, config, in_manifest, (gate, index))
+        finally:
+            gate.finished(index)
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sigma-load")
     try:
-        futures = [pool.submit(land, batch) for batch in batches]
+        futures = [pool.submit(land, index, batch) for index, batch in enumerate(batches)]
         for future in futures:
             yield future.result()
     finally:
@@ -510,20 +527,22 @@ def land_batch(
     batch: list[ExportObject],
     config: LoadConfig,
     in_manifest: set[str],
-    gate: _SchemaGate | None = None,
+    gate: tuple[_SchemaGate, int] | None = None,
 ) -> list[FileResult]:
     """Fetch the batch's files and read their headers, then land them all in one transaction: each
     file whole or not at all, as with one transaction per file, but one commit (WAL write +
     checkpoint) instead of one per file. When DuckDB's reader raises on a file (which aborts the
     transaction), the transaction is rolled back and the batch landed again with that file parsed by
     Python; should that fail too, or the transaction fail otherwise, the files land one by one.
-    `gate`: other batches land at once on other connections; this one lands alone if it adds columns."""
+    `gate`: (the gate, this batch's number): other batches land at once on other connections; this
+    one lands alone, in batch order, if it adds columns."""
     with contextlib.ExitStack() as stack:
         fetched = [_fetch(stack, fs, obj, config) for obj in batch]
         if gate is not None:
+            schema_gate, index = gate
             existing = _existing_columns(con)
             adds = any(c.lower() not in existing for f in fetched for c in f.columns)
-            stack.enter_context(gate.alone() if adds else gate.shared())
+            stack.enter_context(schema_gate.alone(index) if adds else schema_gate.shared(index))
         python: set[str] = set()
         for _attempt in range(2):
             try:
