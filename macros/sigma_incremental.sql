@@ -101,13 +101,17 @@
 {%- endmacro %}
 
 {#- A relation with `columns` ([(name, type), ...]) holding the rows of `query`: its rows as
-    literals when the model runs (sigma_query_literals; no row: an empty select), else the query
+    literals when the model runs (sigma_query_literals, sigma_values_relation), else the query
     itself. -#}
 {% macro sigma_literal_relation(query, columns) -%}
     {%- set rows = sigma_query_literals(query) -%}
-    {%- if rows is none -%}
-        {{ query }}
-    {%- elif not rows -%}
+    {{ query if rows is none else sigma_values_relation(rows, columns) }}
+{%- endmacro %}
+
+{#- A relation with `columns` ([(name, type), ...]) holding `rows` (lists of SQL literals, as
+    sigma_query_literals returns them); no row: an empty select. -#}
+{% macro sigma_values_relation(rows, columns) -%}
+    {%- if not rows -%}
         select
         {%- for column in columns %}
             cast(null as {{ column[1] }}) as {{ column[0] }}{{ "," if not loop.last }}
@@ -228,15 +232,15 @@
     {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
 
-{#- The marker rows of a day-grained incremental model: one per changed day (`changed_days`, a
-    CTE of impression_date) with every other column (`null_columns`, [(name, type), ...], in the
-    model's column order) NULL. The delete+insert on impression_date then also clears a changed
-    day left without any row; the model's post-hook drops the markers. -#}
-{% macro sigma_day_markers(changed_days, null_columns) -%}
+{#- The marker rows of a delete+insert incremental model: one per key of `keys` (a CTE) that this
+    run recomputes, in the model's column order (`columns`, [(name, type), ...]): a column whose
+    type is none is the key, read from `keys`; every other column is NULL. The delete+insert on
+    the key then also clears a key left without any row; the model's post-hook drops the markers
+    (they are the rows where a never-NULL column is NULL). -#}
+{% macro sigma_marker_rows(keys, columns) -%}
     select
-        impression_date,
-        {%- for column in null_columns %}
-        cast(null as {{ column[1] }}) as {{ column[0] }}{{ "," if not loop.last }}
+        {%- for column in columns %}
+        {{ column[0] if column[1] is none else "cast(null as " ~ column[1] ~ ") as " ~ column[0] }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ changed_days }}
+    from {{ keys }}
 {%- endmacro %}

@@ -42,17 +42,21 @@
 {%- endmacro %}
 
 {#- The first day of the longest window that needs users (unique users over 14 and 30 days,
-    the `used` window) ending on `as_of` (a date; as_of_date when none), as a date: older rows
-    count for no user metric. -#}
-{% macro sigma_user_metrics_first_day(as_of=none) -%}
+    the `used` window), as a date: older rows count for no user metric. -#}
+{% macro sigma_user_metrics_first_day() -%}
     {%- set reach = [14, 30, sigma_used_window_days()] -%}
-    {{ return((sigma_as_of_date() if as_of is none else as_of) - modules.datetime.timedelta(days=(reach | max) - 1)) }}
+    {{ return(sigma_as_of_date() - modules.datetime.timedelta(days=(reach | max) - 1)) }}
 {%- endmacro %}
 
-{#- What the rows of int_sigma__resource_users depend on besides the data and the window:
-    the parse signature and the `used` window (sigma_model_state's definition). -#}
-{% macro sigma_resource_users_definition() -%}
-    {{ return(sigma_parse_signature() ~ ";used_window_days=" ~ sigma_used_window_days()) }}
+{#- The window int_sigma__resource_users is built over in this run, as sigma_model_state takes it:
+    its days (the user windows' first day to as_of_date) and its definition, what its rows depend
+    on besides the data and the days (the parse signature and the `used` window). -#}
+{% macro sigma_resource_users_window() -%}
+    {{ return({
+        "definition": sigma_parse_signature() ~ ";used_window_days=" ~ sigma_used_window_days(),
+        "first_day": sigma_user_metrics_first_day(),
+        "last_day": sigma_as_of_date(),
+    }) }}
 {%- endmacro %}
 
 {#- Per resource, over rollup rows up to as_of_date: impressions in every window, the previous

@@ -8,15 +8,17 @@
     cover), built_through (the start of the dbt invocation that built it: events recomputed
     later are news to it).
 
-    No state, another definition, or a full build: the model is rebuilt whole.
+    A model's window is a dict {"definition", "first_day", "last_day"} (dates), e.g.
+    sigma_resource_users_window(). No state, another definition, a window sharing no day with the
+    recorded one, or a full build: the model is rebuilt whole.
 -#}
 
 {% macro sigma_model_state_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier="sigma_model_state")) }}
 {%- endmacro %}
 
-{#- The state recorded for `model_name` with this `definition`, as a dict of SQL literals
-    (window_first_day, window_last_day, built_through), or none: not executing, in a unit test,
+{#- The state recorded for `model_name` with this `definition`, as a dict (window_first_day and
+    window_last_day: dates; built_through: a timestamp literal), or none: not executing, in a unit test,
     no state table, no row for the model, or a row of another definition. -#}
 {% macro sigma_model_state(model_name, definition) -%}
     {%- if not execute or model.resource_type == "unit_test" -%}
@@ -46,32 +48,31 @@
     }) }}
 {%- endmacro %}
 
-{#- How this run builds a model over the days window_first_day..window_last_day (dates) with
-    this `definition`: {"state": the recorded state (sigma_model_state) or none, "rebuild_all":
-    true on a full build, without a state, or when the recorded window and this one share no
-    day}. -#}
-{% macro sigma_window_model_plan(definition, window_first_day, window_last_day) -%}
+{#- How this run builds this model over `window`: {"state": the recorded state (sigma_model_state)
+    or none, "rebuild_all": true on a full build, without a state, or when the recorded window
+    and this one share no day}. -#}
+{% macro sigma_window_model_plan(window) -%}
     {#- A unit test builds from its fixtures alone: always whole. -#}
     {%- set incremental = model.resource_type != "unit_test" and is_incremental() -%}
-    {%- set state = sigma_model_state(this.identifier, definition) if incremental else none -%}
+    {%- set state = sigma_model_state(this.identifier, window.definition) if incremental else none -%}
     {%- set rebuild_all = state is none
-        or state.window_last_day < window_first_day
-        or state.window_first_day > window_last_day -%}
+        or state.window_last_day < window.first_day
+        or state.window_first_day > window.last_day -%}
     {{ return({"state": state, "rebuild_all": rebuild_all}) }}
 {%- endmacro %}
 
 {#- Pre-hook SQL: empty the table when an incremental run rebuilds it whole (its rows are then
     all written again, and a row nothing writes any more must not stay). -#}
-{% macro sigma_clear_when_rebuilding(definition, window_first_day, window_last_day) -%}
-    {%- if is_incremental() and sigma_window_model_plan(definition, window_first_day, window_last_day).rebuild_all -%}
+{% macro sigma_clear_when_rebuilding(window) -%}
+    {%- if is_incremental() and sigma_window_model_plan(window).rebuild_all -%}
         {{ return(sigma_incremental_hook("delete from " ~ this)) }}
     {%- endif -%}
     {{ return("") }}
 {%- endmacro %}
 
-{#- Post-hook SQL: record this build of `model_name` (see above); nothing on engines that
-    rebuild the model whole every run (Spark's tables). -#}
-{% macro sigma_record_model_state(model_name, definition, window_first_day, window_last_day) -%}
+{#- Post-hook SQL: record this build of this model over `window` (see above); nothing on engines
+    that rebuild the model whole every run (Spark's tables). -#}
+{% macro sigma_record_model_state(window) -%}
     {%- if model.config.materialized != "incremental" -%}
         {{ return("") }}
     {%- endif -%}
@@ -85,12 +86,12 @@
             window_last_day date,
             built_through {{ dbt.type_timestamp() }}
         );
-        delete from {{ relation }} where model = '{{ model_name }}';
+        delete from {{ relation }} where model = '{{ this.identifier }}';
         insert into {{ relation }} values (
-            '{{ model_name }}',
-            '{{ definition | replace("'", "''") }}',
-            {{ sigma_date_literal(window_first_day) }},
-            {{ sigma_date_literal(window_last_day) }},
+            '{{ this.identifier }}',
+            '{{ window.definition | replace("'", "''") }}',
+            {{ sigma_date_literal(window.first_day) }},
+            {{ sigma_date_literal(window.last_day) }},
             {{ sigma_run_started_at() }}
         )
     {%- endset -%}

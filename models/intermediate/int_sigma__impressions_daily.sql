@@ -11,8 +11,9 @@
     )
 }}
 
-{#- The columns of the marker rows (sigma_day_markers), NULL, in the model's order. -#}
+{#- The marker rows' columns (sigma_marker_rows) in the model's order: the day, then NULLs. -#}
 {%- set marker_columns = [
+    ('impression_date', none),
     ('workbook_url_id', dbt.type_string()),
     ('element_id', dbt.type_string()),
     ('user_email', dbt.type_string()),
@@ -68,7 +69,7 @@ daily_impressions as (
 day_markers as (
 
     -- No group (user_email NULL): the post-hook drops these once the delete+insert ran.
-    {{ sigma_day_markers('changed_days', marker_columns) }}
+    {{ sigma_marker_rows('changed_days', marker_columns) }}
 
 ),
 

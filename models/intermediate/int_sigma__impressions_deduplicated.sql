@@ -49,15 +49,7 @@ current_events as {{ sigma_inline_cte() }} (
 
 stale_winner_versions as (
 
-    select
-        _file_uri,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
-    from (
-        values
-        {%- for version in recompute.stale_versions %}
-        ({{ version[0] }}, {{ version[1] }}){{ "," if not loop.last }}
-        {%- endfor %}
-    ) as stale_versions (_file_uri, _loaded_at)
+    {{ sigma_values_relation(recompute.stale_versions, [("_file_uri", dbt.type_string()), ("_loaded_at", dbt.type_timestamp())]) }}
 
 ),
 

@@ -11,8 +11,9 @@
     )
 }}
 
-{#- The columns of the marker rows (sigma_day_markers), NULL, in the model's order. -#}
+{#- The marker rows' columns (sigma_marker_rows) in the model's order: the day, then NULLs. -#}
 {%- set marker_columns = [
+    ('impression_date', none),
     ('resource_type', dbt.type_string()),
     ('workbook_url_id', dbt.type_string()),
     ('element_id', dbt.type_string()),
@@ -91,7 +92,7 @@ element_days as (
 day_markers as (
 
     -- No resource (resource_type NULL): the post-hook drops these once the delete+insert ran.
-    {{ sigma_day_markers('changed_days', marker_columns) }}
+    {{ sigma_marker_rows('changed_days', marker_columns) }}
 
 ),
 

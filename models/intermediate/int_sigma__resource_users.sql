@@ -7,9 +7,9 @@
     - pairs with rollup rows on a day that entered or left the windows since (as_of_date moved).
     Rebuilt whole on a full build, without a recorded state of the same definition (parse
     signature, `used` window), or when the windows no longer overlap. -#}
-{%- set as_of = sigma_as_of_date() %}
-{%- set first_day = sigma_user_metrics_first_day(as_of) %}
-{%- set plan = sigma_window_model_plan(sigma_resource_users_definition(), first_day, as_of) %}
+{%- set window = sigma_resource_users_window() %}
+{%- set first_day, as_of = window.first_day, window.last_day %}
+{%- set plan = sigma_window_model_plan(window) %}
 {%- set state = plan.state %}
 {%- set rebuild_all = plan.rebuild_all %}
 
@@ -20,11 +20,11 @@
         unique_key=['workbook_url_id', 'user_email'],
         on_schema_change='append_new_columns',
         pre_hook=[
-            "{{ sigma_clear_when_rebuilding(sigma_resource_users_definition(), sigma_user_metrics_first_day(), sigma_as_of_date()) }}",
+            "{{ sigma_clear_when_rebuilding(sigma_resource_users_window()) }}",
         ],
         post_hook=[
             "{{ sigma_incremental_hook('delete from ' ~ this ~ ' where resource_type is null') }}",
-            "{{ sigma_record_model_state(this.identifier, sigma_resource_users_definition(), sigma_user_metrics_first_day(), sigma_as_of_date()) }}",
+            "{{ sigma_record_model_state(sigma_resource_users_window()) }}",
         ],
     )
 }}
@@ -155,17 +155,16 @@ element_resource_users as (
 
 pair_markers as (
 
-    -- One row per changed pair (resource_type NULL): the delete+insert then also clears a pair
-    -- left without rows; the post-hook drops these.
-    select
-        cast(null as {{ dbt.type_string() }}) as resource_type,
-        workbook_url_id,
-        cast(null as {{ dbt.type_string() }}) as element_id,
-        user_email,
-        cast(null as {{ dbt.type_bigint() }}) as impressions_used_window,
-        cast(null as {{ dbt.type_timestamp() }}) as last_impression_used_window_at,
-        cast(null as date) as last_impression_date
-    from changed_pairs
+    -- One row per changed pair (resource_type NULL): the post-hook drops these.
+    {{ sigma_marker_rows('changed_pairs', [
+        ('resource_type', dbt.type_string()),
+        ('workbook_url_id', none),
+        ('element_id', dbt.type_string()),
+        ('user_email', none),
+        ('impressions_used_window', dbt.type_bigint()),
+        ('last_impression_used_window_at', dbt.type_timestamp()),
+        ('last_impression_date', 'date'),
+    ]) }}
 
 ),
 

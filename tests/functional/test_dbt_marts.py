@@ -35,6 +35,10 @@ VARS = {
 # Later builds with as_of_date moved forward (every window slides past the fixture's March days
 # in part) and back (before some of them).
 MOVED_AS_OF = ["2026-04-20", "2026-03-20"]
+# Then far forward: the new windows share no day with the last build's, so the per-user table is
+# rebuilt whole (emptied first), and no user window holds a fixture day any more.
+FAR_AS_OF = "2026-09-01"
+USER_WINDOWS = "intermediate.int_sigma__resource_users"
 # Builds after the first skip the dbt unit tests (they do not depend on the data).
 NO_UNIT = ["--exclude-resource-type", "unit_test"]
 
@@ -163,13 +167,15 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # The user extends the alias list: a normal run re-parses the rows rejected before.
     run_dbt(["build", *NO_UNIT], database, root / "dbt", vars={**VARS, "sigma_column_aliases": EXTENDED_ALIASES})
     snapshots["extended_aliases"] = _snapshot(database)
-    # as_of_date moves forward, then back: the windows slide over days with and without rows.
-    for as_of in MOVED_AS_OF:
+    # as_of_date moves forward, then back (the windows slide over days with and without rows),
+    # then far forward.
+    for as_of in [*MOVED_AS_OF, FAR_AS_OF]:
         moved = {**VARS, "sigma_column_aliases": EXTENDED_ALIASES, "as_of_date": as_of}
         run_dbt(["build", *NO_UNIT], database, root / "dbt", vars=moved)
         snapshots[f"as_of_{as_of}"] = _snapshot(database, as_of=as_of)
         users_sql = next((root / "dbt" / "target" / "compiled").rglob("int_sigma__resource_users.sql")).read_text()
         snapshots[f"as_of_{as_of}_users_incremental"] = "moved_window_pair_days" in users_sql
+        (snapshots[f"as_of_{as_of}_user_rows"],) = _rows(database, f"select count(*) from {USER_WINDOWS}")[0]
     return snapshots
 
 
@@ -433,6 +439,14 @@ def test_moved_as_of_date_matches_the_reference(warehouse: dict, as_of: str) -> 
     assert warehouse[f"as_of_{as_of}"]["reference_differences"] == {}
     before = warehouse["extended_aliases"]["sigma_workbook_impressions"]
     assert warehouse[f"as_of_{as_of}"]["sigma_workbook_impressions"] != before
+
+
+def test_far_moved_as_of_date_rebuilds_the_user_windows(warehouse: dict) -> None:
+    """Windows sharing no day with the last build's: rebuilt whole, and the rows of the old
+    windows are gone (no user window reaches a fixture day), so every mart equals the reference."""
+    assert not warehouse[f"as_of_{FAR_AS_OF}_users_incremental"]
+    assert warehouse[f"as_of_{FAR_AS_OF}_user_rows"] == 0
+    assert warehouse[f"as_of_{FAR_AS_OF}"]["reference_differences"] == {}
 
 
 def test_rollup_corrects_past_days(warehouse: dict) -> None:

@@ -172,6 +172,14 @@ def _compiled_expressions(tmp_path: Path) -> dict[str, str]:
     return {name: compiled.split(f"/*<{name}>*/")[1].split(f"/*</{name}>*/")[0].strip() for name in MACROS}
 
 
+def _write_cases(path: Path, text_column: str, texts: list, expected_column: str, expected: list) -> Path:
+    """The texts and their expected values, one JSON object per line (read back with read_json)."""
+    with path.open("w", encoding="utf-8") as out:
+        for text, value in zip(texts, expected, strict=True):
+            out.write(json.dumps({text_column: text, expected_column: value}) + "\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def expressions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return _compiled_expressions(tmp_path_factory.mktemp("parsing_forms"))
@@ -189,10 +197,7 @@ def test_duckdb_and_portable_forms_equal_the_rule(expressions: dict[str, str], t
     expected = [expected_epoch_us(text) for text in texts]
     valid = sum(value is not None for value in expected)
     assert valid > 15_000 and len(texts) - valid > 100_000
-    rows = tmp_path / "texts.ndjson"
-    with rows.open("w", encoding="utf-8") as out:
-        for text, value in zip(texts, expected, strict=True):
-            out.write(json.dumps({COLUMN: text, "expected_us": value}) + "\n")
+    rows = _write_cases(tmp_path / "texts.ndjson", COLUMN, texts, "expected_us", expected)
     with duckdb.connect() as con:
         # The result is UTC whatever the session's time zone (a half-hour zone, not the machine's).
         con.execute("set TimeZone = 'Asia/Kolkata'")
@@ -246,10 +251,7 @@ def test_duckdb_and_portable_count_forms_equal_the_rule(expressions: dict[str, s
     expected = [expected_count(text) for text in texts]
     valid = sum(value is not None for value in expected)
     assert valid > 1000 and len(texts) - valid > 10_000
-    rows = tmp_path / "counts.ndjson"
-    with rows.open("w", encoding="utf-8") as out:
-        for text, value in zip(texts, expected, strict=True):
-            out.write(json.dumps({"count_text": text, "expected": value}) + "\n")
+    rows = _write_cases(tmp_path / "counts.ndjson", "count_text", texts, "expected", expected)
     with duckdb.connect() as con:
         differences = con.execute(
             f"""
@@ -290,10 +292,7 @@ def test_duckdb_trim_equals_the_rule(expressions: dict[str, str], tmp_path: Path
     texts = trim_corpus()
     expected = [None if text is None else text.strip(TRIMMED) for text in texts]
     assert sum(text != trimmed for text, trimmed in zip(texts, expected, strict=True)) > 5000
-    rows = tmp_path / "trim.ndjson"
-    with rows.open("w", encoding="utf-8") as out:
-        for text, value in zip(texts, expected, strict=True):
-            out.write(json.dumps({"raw_text": text, "expected": value}) + "\n")
+    rows = _write_cases(tmp_path / "trim.ndjson", "raw_text", texts, "expected", expected)
     with duckdb.connect() as con:
         differences = con.execute(
             f"""
