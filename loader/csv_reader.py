@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import duckdb
 import pyarrow as pa
@@ -144,13 +144,49 @@ def read_header_from(raw: BinaryIO) -> list[str]:
     The one header rule: `load` lands a file by it and `check` reports by it, so both say the same
     (UnreadableFile: "the header line is not UTF-8", NUL bytes, not CSV). Reads only the first record.
     """
+    with export_records(raw) as (headers, _):
+        return headers
+
+
+@contextlib.contextmanager
+def export_records(raw: BinaryIO) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
+    """The header of a CSV stream (read_header_from's rule) and the records `load` lands from it, as
+    Python's parser reads them: those with the header's field count that are UTF-8 (the others are
+    rejected). The records are read as the iterator is consumed; UnreadableFile when the stream
+    cannot be read as CSV. The caller owns (and closes) the binary stream."""
     text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
     try:
-        record = next((r for r in csv.reader(text, strict=False) if r), [])
+        records = _records(text)
+        first = next(records, None)
+        headers = _header(first[1] if first else [])
+
+        def landed() -> Iterator[list[str]]:
+            for _line, record in records:
+                if _reject_reason(record, len(headers)) is None:
+                    yield record
+
+        yield headers, landed()
+    finally:
+        text.detach()
+
+
+def _records(text: TextIO) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV text as Python's csv module splits them, each with the line it starts on;
+    a blank line is not a record. UnreadableFile when the text is not CSV."""
+    reader = csv.reader(text, strict=False)
+    line_before = 0
+    try:
+        for record in reader:
+            start_line = line_before + 1
+            line_before = reader.line_num
+            if record:
+                yield start_line, record
     except csv.Error as exc:
         raise UnreadableFile(f"not a CSV file: {exc}") from exc
-    finally:
-        text.detach()  # the caller owns (and closes) the binary stream
+
+
+def _header(record: list[str]) -> list[str]:
+    """The header rule on the first record: BOM stripped; NUL bytes or bad UTF-8 make the file unreadable."""
     if record and record[0].startswith(BOM):
         record[0] = record[0][len(BOM) :]
     joined = "".join(record)
@@ -161,18 +197,32 @@ def read_header_from(raw: BinaryIO) -> list[str]:
     return record
 
 
-def read_export_header(path: str, gzipped: bool, size_bytes: int) -> list[str]:
-    """The header of a local export file, plain or gzip ([] when empty). Reads only the first
-    record: a gzip is not verified to its end here (`plain_csv` does that)."""
-    if size_bytes == 0:
-        return []
+def _reject_reason(record: list[str], width: int) -> str | None:
+    """Why `load` rejects a record (the same acceptance rules as DuckDB's reader), or None."""
+    if len(record) != width:
+        kind = "TOO MANY COLUMNS" if len(record) > width else "MISSING COLUMNS"
+        return f"{kind}: Expected Number of Columns: {width} Found: {len(record)}"
+    if _has_bad_utf8(",".join(record)):
+        return "INVALID ENCODING: the record is not UTF-8"
+    return None
+
+
+@contextlib.contextmanager
+def decompressed(raw: BinaryIO, gzipped: bool) -> Iterator[BinaryIO]:
+    """The stream's bytes, gunzipped as they are read when `gzipped`: a gzip that is not whole raises
+    UnreadableFile (the words `load` records) where the reader reaches the fault."""
     if not gzipped:
-        return read_header(path)
+        yield raw
+        return
     try:
-        with gzip.open(path, "rb") as raw:
-            return read_header_from(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise UnreadableFile(f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export") from exc
+        with gzip.GzipFile(fileobj=raw, mode="rb") as plain:
+            yield plain
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise _unreadable_gzip(exc) from exc
+
+
+def _unreadable_gzip(exc: BaseException) -> UnreadableFile:
+    return UnreadableFile(f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export")
 
 
 def land_records(
@@ -321,13 +371,9 @@ def plain_csv(path: str, gzipped: bool) -> Iterator[str]:
                 raise UnreadableFile(
                     f"no space for a temporary copy of the file ({exc.strerror}): free space and run again"
                 ) from exc
-            raise UnreadableFile(
-                f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
-            ) from exc
+            raise _unreadable_gzip(exc) from exc
         except (EOFError, zlib.error) as exc:
-            raise UnreadableFile(
-                f"not a readable gzip file ({type(exc).__name__}: {exc}): re-upload the export"
-            ) from exc
+            raise _unreadable_gzip(exc) from exc
         yield plain
     finally:
         with contextlib.suppress(OSError):
@@ -343,30 +389,12 @@ def _land_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[s
     landed = 0
     try:
         with _open_text(path) as text:
-            reader = csv.reader(text, strict=False)
-            line_before = 0
-            header_seen = False
-            for record in reader:
-                start_line = line_before + 1
-                line_before = reader.line_num
-                if not record:
-                    continue  # a blank line is not a record
-                if not header_seen:
-                    header_seen = True
-                    continue
-                raw = ",".join(record)
-                if len(record) != width:
-                    kind = "TOO MANY COLUMNS" if len(record) > width else "MISSING COLUMNS"
-                    rejects.append(
-                        (
-                            start_line,
-                            f"{kind}: Expected Number of Columns: {width} Found: {len(record)}",
-                            _printable(raw),
-                        )
-                    )
-                    continue
-                if _has_bad_utf8(raw):
-                    rejects.append((start_line, "INVALID ENCODING: the record is not UTF-8", _printable(raw)))
+            records = _records(text)
+            next(records, None)  # the header
+            for start_line, record in records:
+                reason = _reject_reason(record, width)
+                if reason is not None:
+                    rejects.append((start_line, reason, _printable(",".join(record))))
                     continue
                 batch.append([value if value else None for value in record])  # '' -> NULL, as DuckDB
                 if len(batch) >= _BATCH:
@@ -375,8 +403,6 @@ def _land_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[s
                     batch = []
     except OSError as exc:
         raise UnreadableFile(f"cannot read the file: {type(exc).__name__}: {exc}") from exc
-    except csv.Error as exc:
-        raise UnreadableFile(f"not a CSV file: {exc}") from exc
     _flush(con, columns, batch, landed, rows)
     landed += len(batch)
     if rejects:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from loader.config import LoadConfig
-from loader.landing import FileResult
+from loader.destinations import FileResult
 from loader.secrets import scrub
 from loader.storage import ExportObject
 

@@ -44,7 +44,7 @@ PUBLISHED_HELP = (
 )
 
 if TYPE_CHECKING:
-    from loader.sigma_api.inventory import SyncReport
+    from loader.sigma_api.report import SyncReport
 
 DESCRIPTION = """\
 Land Sigma Computing audit-log exports (CSV / CSV.gz) from s3://, gs:// or file:// into DuckDB,

@@ -29,7 +29,8 @@ from loader.freshness import ExportFreshness
 from loader.landing import DatabaseError, LoadSummary, Progress, run_load
 from loader.secrets import scrub
 from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
-from loader.sigma_api.inventory import SyncReport, sync_inventory
+from loader.sigma_api.inventory import sync_inventory
+from loader.sigma_api.report import SyncReport
 from loader.storage import StorageError
 from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
 from sigma_impressions.publish import PublishError, PublishResult, check_paths, publish, published_path

@@ -1,363 +1,44 @@
-"""One inventory sync: read Sigma's API, then land everything in one DuckDB transaction.
+"""One inventory sync, step by step: read the previous inventory (writer), read the API (source),
+turn the records into rows (rows), merge them with the previous rows (merge), land them in one
+transaction (writer), and say what happened (report). And `check_api`, for `check`.
 
 Rules:
 - Nothing is written until the API has been read: a sync that fails (or is killed) midway
   changes nothing but, when it can, one `failed` row in sigma_raw.inventory_syncs.
-- The member and workbook listings must be read whole; otherwise the sync fails.
+- The member, workbook and team listings must be read whole; otherwise the sync fails. So does
+  any answer that is not JSON of the documented shape, on any path.
 - Pages and elements are fetched only for workbooks that are new, changed (updatedAt /
   latestVersion) or back from deleted since their last successful fetch; `full` fetches all.
-- 403/404 on one workbook's pages or elements: that workbook keeps its previous pages and
-  elements, is fetched again next sync, and is reported as skipped.
-- A workbook (page, element, member) a complete sync no longer lists keeps its rows with
-  `deleted_at` set, so impressions of it still resolve; it clears when it comes back.
+- Every team's members are read on every sync.
+- 403/404 on one workbook's pages or elements (one team's members): that workbook (team) keeps
+  its previous pages and elements (members) and is reported as skipped; a skipped workbook is
+  fetched again next sync.
+- A workbook, page, element, member or team a sync no longer lists keeps its rows with
+  `deleted_at` set, so impressions of it still resolve; it clears when it comes back. Team
+  memberships are the current ones: a membership no longer listed is dropped.
 - Entries without an id are skipped and counted with the reason.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import uuid
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import duckdb
-import pyarrow as pa
-
-from loader.landing import (
-    RAW_SCHEMA,
-    DatabaseError,
-    _explain_open_error,
-    _explain_write_error,
-)
 from loader.sigma_api.client import NotAccessible, SigmaApiError, SigmaClient
 from loader.sigma_api.config import SigmaApiSettings
-from loader.sigma_api.payloads import (
-    Element,
-    Member,
-    Page,
-    Workbook,
-    parse_element,
-    parse_member,
-    parse_page,
-    parse_workbook,
-)
-
-# table -> (column, DuckDB type) in order. The one list of what a sync lands.
-TABLES: dict[str, list[tuple[str, str]]] = {
-    "sigma_workbooks": [
-        ("workbook_id", "varchar"),
-        ("workbook_url_id", "varchar"),
-        ("name", "varchar"),
-        ("url", "varchar"),
-        ("path", "varchar"),
-        ("owner_id", "varchar"),
-        ("owner_email", "varchar"),
-        ("created_by", "varchar"),
-        ("updated_by", "varchar"),
-        ("created_at", "timestamp"),
-        ("updated_at", "timestamp"),
-        ("latest_version", "varchar"),
-        ("is_archived", "boolean"),
-        ("elements_synced_version", "varchar"),
-        ("first_synced_at", "timestamp"),
-        ("last_synced_at", "timestamp"),
-        ("deleted_at", "timestamp"),
-    ],
-    "sigma_workbook_pages": [
-        ("workbook_id", "varchar"),
-        ("workbook_url_id", "varchar"),
-        ("page_id", "varchar"),
-        ("name", "varchar"),
-        ("page_position", "integer"),
-        ("first_synced_at", "timestamp"),
-        ("last_synced_at", "timestamp"),
-        ("deleted_at", "timestamp"),
-    ],
-    "sigma_workbook_elements": [
-        ("workbook_id", "varchar"),
-        ("workbook_url_id", "varchar"),
-        ("page_id", "varchar"),
-        ("page_name", "varchar"),
-        ("element_id", "varchar"),
-        ("name", "varchar"),
-        ("element_type", "varchar"),
-        ("visualization_type", "varchar"),
-        ("columns", "varchar"),
-        ("first_synced_at", "timestamp"),
-        ("last_synced_at", "timestamp"),
-        ("deleted_at", "timestamp"),
-    ],
-    "sigma_members": [
-        ("member_id", "varchar"),
-        ("email", "varchar"),
-        ("first_name", "varchar"),
-        ("last_name", "varchar"),
-        ("first_synced_at", "timestamp"),
-        ("last_synced_at", "timestamp"),
-        ("deleted_at", "timestamp"),
-    ],
-    "inventory_syncs": [
-        ("sync_id", "varchar"),
-        ("started_at", "timestamp"),
-        ("finished_at", "timestamp"),
-        ("status", "varchar"),
-        ("mode", "varchar"),
-        ("api_url", "varchar"),
-        ("workbooks_listed", "integer"),
-        ("workbooks_new", "integer"),
-        ("workbooks_changed", "integer"),
-        ("workbooks_unchanged", "integer"),
-        ("workbooks_fetched", "integer"),
-        ("workbooks_deleted", "integer"),
-        ("workbooks_skipped", "integer"),
-        ("skipped_workbooks", "varchar"),
-        ("pages_fetched", "integer"),
-        ("elements_fetched", "integer"),
-        ("members_listed", "integer"),
-        ("entries_skipped", "integer"),
-        ("entries_skipped_reasons", "varchar"),
-        ("api_calls", "integer"),
-        ("retries", "integer"),
-        ("error", "varchar"),
-    ],
-}
-KEYS = {
-    "sigma_workbooks": ("workbook_id",),
-    "sigma_workbook_pages": ("workbook_id", "page_id"),
-    "sigma_workbook_elements": ("workbook_id", "element_id"),
-    "sigma_members": ("member_id",),
-}
-_ARROW_TYPES = {"varchar": pa.string(), "timestamp": pa.timestamp("us"), "boolean": pa.bool_(), "integer": pa.int32()}
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SkippedWorkbook:
-    workbook_id: str
-    workbook_url_id: str
-    name: str | None
-    reason: str
-
-
-@dataclass
-class SyncReport:
-    """What one sync did, and what it dropped and why."""
-
-    sync_id: str
-    mode: str
-    api_url: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    status: str = "running"
-    error: str | None = None
-    workbooks_listed: int = 0
-    workbooks_new: int = 0
-    workbooks_changed: int = 0
-    workbooks_unchanged: int = 0
-    workbooks_fetched: int = 0
-    workbooks_deleted: int = 0
-    skipped_workbooks: list[SkippedWorkbook] = field(default_factory=list)
-    pages_fetched: int = 0
-    elements_fetched: int = 0
-    members_listed: int = 0
-    entries_skipped: Counter[str] = field(default_factory=Counter)
-    api_calls: int = 0
-    retries: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "succeeded"
-
-    def lines(self) -> list[str]:
-        """The summary: parseable key=value pairs, then one line per skipped workbook or entry kind."""
-        if not self.ok:
-            return [f"inventory sync failed: {self.error}; the previous inventory is unchanged"]
-        lines = [
-            "inventory"
-            f" mode={self.mode}"
-            f" workbooks={self.workbooks_listed}"
-            f" new={self.workbooks_new}"
-            f" changed={self.workbooks_changed}"
-            f" unchanged={self.workbooks_unchanged}"
-            f" deleted={self.workbooks_deleted}"
-            f" fetched={self.workbooks_fetched}"
-            f" skipped={len(self.skipped_workbooks)}"
-            f" pages={self.pages_fetched}"
-            f" elements={self.elements_fetched}"
-            f" members={self.members_listed}"
-            f" api_calls={self.api_calls}"
-            f" retries={self.retries}"
-        ]
-        lines += [
-            f"skipped workbook {s.workbook_url_id} ({s.name or s.workbook_id}): {s.reason}; "
-            "its previous pages and elements are kept"
-            for s in self.skipped_workbooks
-        ]
-        lines += [
-            f"skipped {n} entr{'y' if n == 1 else 'ies'}: {why}" for why, n in sorted(self.entries_skipped.items())
-        ]
-        return lines
-
-    def row(self) -> Row:
-        return {
-            "sync_id": self.sync_id,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "status": self.status,
-            "mode": self.mode,
-            "api_url": self.api_url,
-            "workbooks_listed": self.workbooks_listed,
-            "workbooks_new": self.workbooks_new,
-            "workbooks_changed": self.workbooks_changed,
-            "workbooks_unchanged": self.workbooks_unchanged,
-            "workbooks_fetched": self.workbooks_fetched,
-            "workbooks_deleted": self.workbooks_deleted,
-            "workbooks_skipped": len(self.skipped_workbooks),
-            "skipped_workbooks": json.dumps([s.__dict__ for s in self.skipped_workbooks]),
-            "pages_fetched": self.pages_fetched,
-            "elements_fetched": self.elements_fetched,
-            "members_listed": self.members_listed,
-            "entries_skipped": sum(self.entries_skipped.values()),
-            "entries_skipped_reasons": json.dumps(dict(self.entries_skipped), sort_keys=True),
-            "api_calls": self.api_calls,
-            "retries": self.retries,
-            "error": self.error,
-        }
+from loader.sigma_api.merge import merge
+from loader.sigma_api.payloads import Member, Team, TeamMember, Workbook
+from loader.sigma_api.report import SkippedTeam, SkippedWorkbook, SyncReport
+from loader.sigma_api.rows import element_rows, member_row, page_rows, team_member_row, team_row, workbook_row
+from loader.sigma_api.source import InventorySource, WorkbookContents
+from loader.sigma_api.tables import ELEMENTS, MEMBERS, PAGES, TEAM_MEMBERS, TEAMS, WORKBOOKS, Key, Row, Table
+from loader.sigma_api.writer import read_previous, record_failed_sync, write_sync
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# ---- database --------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _connect(database: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = Path(database)
-    try:
-        if str(path.parent) not in ("", "."):
-            path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatabaseError(f"cannot create the folder for --database {database}: {exc.strerror}") from exc
-    try:
-        con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False})
-    except duckdb.Error as exc:
-        raise DatabaseError(_explain_open_error(database, exc)) from exc
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    for table, columns in TABLES.items():
-        body = ", ".join(f'"{name}" {kind}' for name, kind in columns)
-        con.execute(f"create table if not exists {RAW_SCHEMA}.{table} ({body})")
-
-
-def _read_previous(database: str) -> dict[str, dict[tuple[str, ...], Row]]:
-    """The landed inventory, keyed per table (empty before the first sync)."""
-    previous: dict[str, dict[tuple[str, ...], Row]] = {table: {} for table in KEYS}
-    if database != ":memory:" and not Path(database).exists():
-        return previous
-    with _connect(database) as con:
-        existing = {
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
-            ).fetchall()
-        }
-        for table, key in KEYS.items():
-            if table not in existing:
-                continue
-            names = [name for name, _ in TABLES[table]]
-            present = {
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-                    [RAW_SCHEMA, table],
-                ).fetchall()
-            }
-            select = ", ".join(f'"{n}"' if n in present else f'null as "{n}"' for n in names)
-            for values in con.execute(f"select {select} from {RAW_SCHEMA}.{table}").fetchall():
-                row = dict(zip(names, values, strict=True))
-                previous[table][tuple(row[k] for k in key)] = row
-    return previous
-
-
-def _arrow(table: str, rows: list[Row]) -> pa.Table:
-    schema = pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in TABLES[table]])
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _write(database: str, state: dict[str, list[Row]], report: SyncReport) -> None:
-    """Replace the inventory tables with the new state and add the sync's row: one transaction."""
-    with _connect(database) as con:
-        try:
-            ensure_tables(con)
-            con.execute("begin transaction")
-            for table, rows in state.items():
-                names = ", ".join(f'"{name}"' for name, _ in TABLES[table])
-                data = _arrow(table, rows)  # noqa: F841 - read by DuckDB's replacement scan below
-                con.execute(f"delete from {RAW_SCHEMA}.{table}")
-                con.execute(f"insert into {RAW_SCHEMA}.{table} ({names}) select {names} from data")
-            _insert_sync(con, report)
-            con.execute("commit")
-        except duckdb.Error as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            raise DatabaseError(_explain_write_error(database, exc)) from exc
-
-
-def _insert_sync(con: duckdb.DuckDBPyConnection, report: SyncReport) -> None:
-    names = ", ".join(f'"{name}"' for name, _ in TABLES["inventory_syncs"])
-    sync = _arrow("inventory_syncs", [report.row()])  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute(f"insert into {RAW_SCHEMA}.inventory_syncs ({names}) select {names} from sync")
-
-
-def _record_failure(database: str, report: SyncReport) -> None:
-    """Keep a `failed` row for the record; the inventory tables are not touched."""
-    with _connect(database) as con:
-        ensure_tables(con)
-        _insert_sync(con, report)
-
-
-# ---- the sync --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Fetched:
-    pages: list[tuple[int, Page]]
-    elements: list[tuple[Page, Element]]
-
-
-def _parse_all(entries: list[Any], parse: Any, report: SyncReport) -> list[Any]:
-    items = []
-    for entry in entries:
-        item, reason = parse(entry)
-        if item is None:
-            report.entries_skipped[reason] += 1
-        else:
-            items.append(item)
-    return items
-
-
-def _fetch_workbook(client: SigmaClient, workbook: Workbook, report: SyncReport) -> _Fetched:
-    pages = _parse_all(client.list_entries(f"workbooks/{workbook.workbook_id}/pages"), parse_page, report)
-    fetched = _Fetched(pages=list(enumerate(pages, start=1)), elements=[])
-    for page in pages:
-        path = f"workbooks/{workbook.workbook_id}/pages/{page.page_id}/elements"
-        for element in _parse_all(client.list_entries(path), parse_element, report):
-            fetched.elements.append((page, element))
-    return fetched
 
 
 def sync_inventory(settings: SigmaApiSettings, client: SigmaClient | None = None) -> SyncReport:
@@ -372,194 +53,117 @@ def sync_inventory(settings: SigmaApiSettings, client: SigmaClient | None = None
     own_client = client is None
     client = client or SigmaClient(settings)
     try:
-        previous = _read_previous(settings.database)
+        previous = read_previous(settings.database)
         try:
-            state = _read_api(client, settings, previous, report)
+            client.authenticate()
+            source = InventorySource(client, report.entries_skipped)
+            api = _read_api(source, settings.full, previous[WORKBOOKS.name], report)
+            inventory = _merge_all(api, previous, report.started_at, report)
         except SigmaApiError as exc:
             report.status, report.error = "failed", client.scrub(str(exc))
         report.api_calls, report.retries = client.stats.api_calls, client.stats.retries
         report.finished_at = _now()
         if report.status == "failed":
-            _record_failure(settings.database, report)
+            record_failed_sync(settings.database, report.row())
             return report
         report.status = "succeeded"
-        _write(settings.database, state, report)
+        write_sync(settings.database, inventory, report.row())
         return report
     finally:
         if own_client:
             client.close()
 
 
-def _read_api(
-    client: SigmaClient,
-    settings: SigmaApiSettings,
-    previous: dict[str, dict[tuple[str, ...], Row]],
-    report: SyncReport,
-) -> dict[str, list[Row]]:
-    now = report.started_at
-    client.authenticate()
-    members: dict[str, Member] = {}
-    for member in _parse_all(client.list_entries("members"), parse_member, report):
-        members[member.member_id] = member
-    workbooks: dict[str, Workbook] = {}
-    for workbook in _parse_all(client.list_entries("workbooks"), parse_workbook, report):
-        if workbook.workbook_id in workbooks:
-            report.entries_skipped["workbook listed twice"] += 1
-        workbooks[workbook.workbook_id] = workbook
-    report.members_listed, report.workbooks_listed = len(members), len(workbooks)
+@dataclass
+class _ApiRead:
+    """What one sync read: the listings, and the lists of the objects it read."""
 
-    prev_workbooks = previous["sigma_workbooks"]
-    fetched: dict[str, _Fetched] = {}
-    for workbook in workbooks.values():
-        before = prev_workbooks.get((workbook.workbook_id,))
+    members: list[Member]
+    workbooks: list[Workbook]
+    teams: list[Team]
+    contents: dict[str, WorkbookContents] = field(default_factory=dict)  # by workbook id
+    memberships: dict[str, list[TeamMember]] = field(default_factory=dict)  # by team id
+
+
+def _read_api(source: InventorySource, full: bool, previous_workbooks: dict[Key, Row], report: SyncReport) -> _ApiRead:
+    api = _ApiRead(members=source.members(), workbooks=source.workbooks(), teams=source.teams())
+    for workbook in _to_fetch(api.workbooks, previous_workbooks, full, report):
+        try:
+            api.contents[workbook.workbook_id] = source.workbook_contents(workbook)
+        except NotAccessible as exc:
+            report.skipped_workbooks.append(
+                SkippedWorkbook(workbook.workbook_id, workbook.workbook_url_id, workbook.name, str(exc))
+            )
+    for team in api.teams:
+        try:
+            api.memberships[team.team_id] = source.team_members(team)
+        except NotAccessible as exc:
+            report.skipped_teams.append(SkippedTeam(team.team_id, team.name, str(exc)))
+    report.members_listed = len(api.members)
+    report.workbooks_listed = len(api.workbooks)
+    report.teams_listed = len(api.teams)
+    report.workbooks_fetched = len(api.contents)
+    report.pages_fetched = sum(len(c.pages) for c in api.contents.values())
+    report.elements_fetched = sum(len(c.elements) for c in api.contents.values())
+    report.team_members_listed = sum(len(m) for m in api.memberships.values())
+    return api
+
+
+def _merge_all(
+    api: _ApiRead, previous: dict[str, dict[Key, Row]], now: datetime, report: SyncReport
+) -> dict[str, list[Row]]:
+    """Every inventory table after this sync: the same merge for every kind."""
+    emails = {member.member_id: member.email for member in api.members}
+    fetched = [(w, api.contents[w.workbook_id]) for w in api.workbooks if w.workbook_id in api.contents]
+    previous_workbooks = previous[WORKBOOKS.name]
+    unread_workbooks = {w.workbook_id for w in api.workbooks} - api.contents.keys()
+    # table -> (the rows this sync read, the parents listed whose own lists it did not read)
+    synced: dict[Table, tuple[list[Row], Collection[str]]] = {
+        WORKBOOKS: (
+            [
+                workbook_row(w, emails.get(w.owner_id or ""), _synced_version(w, api.contents, previous_workbooks))
+                for w in api.workbooks
+            ],
+            (),
+        ),
+        PAGES: ([r for w, c in fetched for r in page_rows(w, c)], unread_workbooks),
+        ELEMENTS: ([r for w, c in fetched for r in element_rows(w, c)], unread_workbooks),
+        MEMBERS: ([member_row(m) for m in api.members], ()),
+        TEAMS: ([team_row(t) for t in api.teams], ()),
+        TEAM_MEMBERS: (
+            [team_member_row(tid, m) for tid, listed in api.memberships.items() for m in listed],
+            {t.team_id for t in api.teams} - api.memberships.keys(),
+        ),
+    }
+    merged = {table: merge(table, rows, previous[table.name], now, unread) for table, (rows, unread) in synced.items()}
+    report.workbooks_deleted = merged[WORKBOOKS].deleted
+    report.teams_deleted = merged[TEAMS].deleted
+    return {table.name: result.rows for table, result in merged.items()}
+
+
+def _to_fetch(workbooks: list[Workbook], previous: dict[Key, Row], full: bool, report: SyncReport) -> list[Workbook]:
+    """The workbooks whose pages and elements this sync reads; counts new, changed, unchanged."""
+    chosen = []
+    for workbook in workbooks:
+        before = previous.get((workbook.workbook_id,))
         if before is None:
             report.workbooks_new += 1
         elif before["deleted_at"] is not None or before["elements_synced_version"] != workbook.version_key:
             report.workbooks_changed += 1
         else:
             report.workbooks_unchanged += 1
-            if not settings.full:
+            if not full:
                 continue
-        try:
-            fetched[workbook.workbook_id] = _fetch_workbook(client, workbook, report)
-        except NotAccessible as exc:
-            report.skipped_workbooks.append(
-                SkippedWorkbook(workbook.workbook_id, workbook.workbook_url_id, workbook.name, str(exc))
-            )
-    report.workbooks_fetched = len(fetched)
-    report.workbooks_deleted = sum(
-        1 for (wid,), row in prev_workbooks.items() if wid not in workbooks and row["deleted_at"] is None
-    )
-    return {
-        "sigma_workbooks": _workbook_rows(workbooks, members, fetched, prev_workbooks, now),
-        "sigma_workbook_pages": _child_rows("sigma_workbook_pages", workbooks, fetched, previous, now, report),
-        "sigma_workbook_elements": _child_rows("sigma_workbook_elements", workbooks, fetched, previous, now, report),
-        "sigma_members": _member_rows(members, previous["sigma_members"], now),
-    }
+        chosen.append(workbook)
+    return chosen
 
 
-def _kept(row: Row, now: datetime) -> Row:
-    """A previous row its source no longer lists: kept, marked deleted (first time only)."""
-    return {**row, "deleted_at": row["deleted_at"] or now}
-
-
-def _workbook_rows(
-    workbooks: dict[str, Workbook],
-    members: dict[str, Member],
-    fetched: dict[str, _Fetched],
-    previous: dict[tuple[str, ...], Row],
-    now: datetime,
-) -> list[Row]:
-    rows = []
-    for wid, wb in workbooks.items():
-        before = previous.get((wid,))
-        owner = members.get(wb.owner_id or "")
-        version = wb.version_key if wid in fetched else before["elements_synced_version"] if before else None
-        rows.append(
-            {
-                "workbook_id": wid,
-                "workbook_url_id": wb.workbook_url_id,
-                "name": wb.name,
-                "url": wb.url,
-                "path": wb.path,
-                "owner_id": wb.owner_id,
-                "owner_email": owner.email if owner else None,
-                "created_by": wb.created_by,
-                "updated_by": wb.updated_by,
-                "created_at": wb.created_at,
-                "updated_at": wb.updated_at,
-                "latest_version": wb.latest_version,
-                "is_archived": wb.is_archived,
-                "elements_synced_version": version,
-                "first_synced_at": before["first_synced_at"] if before else now,
-                "last_synced_at": now,
-                "deleted_at": None,
-            }
-        )
-    rows += [_kept(row, now) for (wid,), row in previous.items() if wid not in workbooks]
-    return rows
-
-
-def _child_rows(
-    table: str,
-    workbooks: dict[str, Workbook],
-    fetched: dict[str, _Fetched],
-    previous: dict[str, dict[tuple[str, ...], Row]],
-    now: datetime,
-    report: SyncReport,
-) -> list[Row]:
-    """Pages or elements: fresh rows for fetched workbooks, previous rows kept for the others
-    (marked deleted when their workbook or the object itself is gone)."""
-    before = previous[table]
-    rows: dict[tuple[str, ...], Row] = {}
-    for wid, content in fetched.items():
-        wb = workbooks[wid]
-        if table == "sigma_workbook_pages":
-            for position, page in content.pages:
-                key = (wid, page.page_id)
-                if key in rows:
-                    report.entries_skipped["page listed twice in a workbook"] += 1
-                    continue
-                old = before.get(key)
-                rows[key] = {
-                    "workbook_id": wid,
-                    "workbook_url_id": wb.workbook_url_id,
-                    "page_id": page.page_id,
-                    "name": page.name,
-                    "page_position": position,
-                    "first_synced_at": old["first_synced_at"] if old else now,
-                    "last_synced_at": now,
-                    "deleted_at": None,
-                }
-            report.pages_fetched += len(content.pages)
-        else:
-            for page, element in content.elements:
-                key = (wid, element.element_id)
-                if key in rows:
-                    report.entries_skipped["element listed twice in a workbook"] += 1
-                    continue
-                old = before.get(key)
-                rows[key] = {
-                    "workbook_id": wid,
-                    "workbook_url_id": wb.workbook_url_id,
-                    "page_id": page.page_id,
-                    "page_name": page.name,
-                    "element_id": element.element_id,
-                    "name": element.name,
-                    "element_type": element.element_type,
-                    "visualization_type": element.visualization_type,
-                    "columns": element.columns,
-                    "first_synced_at": old["first_synced_at"] if old else now,
-                    "last_synced_at": now,
-                    "deleted_at": None,
-                }
-            report.elements_fetched += len(content.elements)
-    for key, row in before.items():
-        if key in rows:
-            continue
-        wid = key[0]
-        gone = wid not in workbooks or wid in fetched
-        rows[key] = _kept(row, now) if gone else row
-    return list(rows.values())
-
-
-def _member_rows(members: dict[str, Member], previous: dict[tuple[str, ...], Row], now: datetime) -> list[Row]:
-    rows = []
-    for mid, member in members.items():
-        before = previous.get((mid,))
-        rows.append(
-            {
-                "member_id": mid,
-                "email": member.email,
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "first_synced_at": before["first_synced_at"] if before else now,
-                "last_synced_at": now,
-                "deleted_at": None,
-            }
-        )
-    rows += [_kept(row, now) for (mid,), row in previous.items() if mid not in members]
-    return rows
+def _synced_version(workbook: Workbook, contents: dict[str, WorkbookContents], previous: dict[Key, Row]) -> str | None:
+    """The version whose pages and elements the inventory holds after this sync."""
+    if workbook.workbook_id in contents:
+        return workbook.version_key
+    before = previous.get((workbook.workbook_id,))
+    return before["elements_synced_version"] if before else None
 
 
 def check_api(settings: SigmaApiSettings) -> tuple[bool, str]:

@@ -99,6 +99,22 @@ class Member:
     email: str | None
     first_name: str | None
     last_name: str | None
+    # The account type as Sigma names it ("admin", "Creator", "Viewer", a custom type's name).
+    member_type: str | None
+
+
+@dataclass(frozen=True)
+class Team:
+    team_id: str
+    name: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """One entry of a team's member list: the member's id is all a membership needs."""
+
+    member_id: str
 
 
 def parse_workbook(entry: Any) -> tuple[Workbook | None, str | None]:
@@ -162,6 +178,23 @@ def parse_member(entry: Any) -> tuple[Member | None, str | None]:
             email=email.lower() if email else None,
             first_name=_text(item, "firstName"),
             last_name=_text(item, "lastName"),
+            member_type=_text(item, "memberType"),
         ),
         None,
     )
+
+
+def parse_team(entry: Any) -> tuple[Team | None, str | None]:
+    item, reason = _require(entry, "teamId")
+    if item is None:
+        return None, f"team {reason}"
+    team = Team(team_id=_text(item, "teamId") or "", name=_text(item, "name"), description=_text(item, "description"))
+    return team, None
+
+
+def parse_team_member(entry: Any) -> tuple[TeamMember | None, str | None]:
+    """An entry of GET /v2/teams/{teamId}/members (a member's record): only its id is read."""
+    item, reason = _require(entry, "memberId")
+    if item is None:
+        return None, f"team member {reason}"
+    return TeamMember(member_id=_text(item, "memberId") or ""), None

@@ -1,9 +1,11 @@
 """A local stand-in for Sigma's REST API v2: a real HTTP server on a loopback port.
 
 It serves an organisation's inventory the way Sigma documents it (client-credentials tokens,
-bearer auth, `limit` / opaque `page` tokens / `nextPage`, `entries`), and lets tests make it
-misbehave: expire tokens, answer short pages, and inject 401/403/404/429/500, connection resets
-and malformed JSON on chosen paths. The demo (`make run`) serves its inventory from it.
+bearer auth, `limit` / opaque `page` tokens / `nextPage`, `entries`): GET /v2/members,
+/v2/workbooks, /v2/workbooks/{id}/pages, .../pages/{pageId}/elements, /v2/teams and
+/v2/teams/{teamId}/members. Tests make it misbehave: expire tokens, answer short pages, and
+inject 401/403/404/429/500, connection resets, expired tokens and malformed JSON on chosen paths.
+The demo (`make run`) serves its inventory from it.
 
     python -m sigma_impressions.demo.sigma_api_server -- sigma-impressions run ...
 
@@ -43,8 +45,9 @@ MAX_LIMIT = 1000
 
 @dataclass
 class Fault:
-    """Answer requests whose path matches `pattern` with `kind` (an HTTP status, 'reset' or
-    'malformed'), `times` times."""
+    """Answer requests whose path matches `pattern` with `kind` (an HTTP status, 'reset',
+    'malformed', or 'expire': every token expires, so the request gets the 401 of an expired
+    token), `times` times."""
 
     pattern: str
     kind: int | str
@@ -62,6 +65,9 @@ class SigmaOrg:
     pages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     elements: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[dict[str, Any]] = field(default_factory=list)
+    # teamId -> the memberIds of its members, in the order they are listed
+    team_members: dict[str, list[str]] = field(default_factory=dict)
 
     def add_workbook(
         self, workbook: dict[str, Any], pages: dict[str, tuple[str, list[dict[str, Any]]]] | None = None
@@ -79,6 +85,29 @@ class SigmaOrg:
 
     def workbook(self, workbook_id: str) -> dict[str, Any]:
         return next(w for w in self.workbooks if w.get("workbookId") == workbook_id)
+
+    def add_team(self, team_id: str, name: str, description: str | None, member_ids: Sequence[str]) -> None:
+        self.teams.append(
+            {
+                "teamId": team_id,
+                "name": name,
+                "description": description,
+                "visibility": "public",
+                "createdBy": self.members[0]["memberId"] if self.members else None,
+                "createdAt": "2025-01-06T09:00:00Z",
+                "updatedAt": "2026-10-01T09:00:00Z",
+                "isArchived": False,
+            }
+        )
+        self.team_members[team_id] = list(member_ids)
+
+    def remove_team(self, team_id: str) -> None:
+        self.teams = [t for t in self.teams if t.get("teamId") != team_id]
+
+    def team_member_entries(self, team_id: str) -> list[dict[str, Any]]:
+        """A team's members as GET /v2/teams/{teamId}/members lists them: the member's record."""
+        by_id = {m.get("memberId"): m for m in self.members}
+        return [by_id.get(mid, {"memberId": mid}) for mid in self.team_members.get(team_id, [])]
 
 
 @dataclass
@@ -175,6 +204,12 @@ class SigmaApiStandIn:
             return org.workbooks
         if parts == ["v2", "members"]:
             return org.members
+        if parts == ["v2", "teams"]:
+            return org.teams
+        if len(parts) == 4 and parts[:2] == ["v2", "teams"] and parts[3] == "members":
+            if not any(t.get("teamId") == parts[2] for t in org.teams):
+                return None
+            return org.team_member_entries(parts[2])
         if len(parts) == 4 and parts[:2] == ["v2", "workbooks"] and parts[3] == "pages":
             if not any(w.get("workbookId") == parts[2] for w in org.workbooks):
                 return None
@@ -243,6 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         fault = state.take_fault(method, path)
         if fault is None:
+            return False
+        if fault.kind == "expire":
+            state.expire_tokens()
             return False
         self._log(method, path, -1 if fault.kind == "reset" else (200 if fault.kind == "malformed" else fault.kind))
         if fault.kind == "reset":
@@ -334,7 +372,7 @@ class SigmaApiServer:
         self.stop()
 
 
-# ---- the demo organisation: the seeds' workbooks and elements, with pages and members ---------
+# ---- the demo organisation: the seeds' workbooks and elements, with pages, members and teams ---
 
 
 def _stable_id(*parts: str) -> str:
@@ -345,24 +383,39 @@ def _iso(value: str) -> str:
     return value.replace(" ", "T") + "Z" if value else value
 
 
+def _read_seed(seeds: Path, name: str) -> list[dict[str, str]]:
+    """A seed's rows; those with a deleted_at are left out (Sigma no longer lists them)."""
+    with open(seeds / name, newline="", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if not row.get("deleted_at")]
+
+
 def demo_org(seeds: Path = SEEDS) -> SigmaOrg:
-    """The demo inventory as Sigma's API would list it: the workbooks and elements of the shipped
-    seeds, their pages, and one member per owner (plus one who owns nothing)."""
-    with open(seeds / "sigma_workbooks.csv", newline="", encoding="utf-8") as handle:
-        workbooks = list(csv.DictReader(handle))
-    with open(seeds / "sigma_workbook_elements.csv", newline="", encoding="utf-8") as handle:
-        elements = list(csv.DictReader(handle))
+    """The demo inventory as Sigma's API would list it, from the shipped seeds (the one statement
+    of the demo's inventory): the workbooks and elements, their pages, the members with their
+    account types, the teams and who is in them."""
+    workbooks = _read_seed(seeds, "sigma_workbooks.csv")
+    elements = _read_seed(seeds, "sigma_workbook_elements.csv")
     org = SigmaOrg()
-    owners: dict[str, str] = {}
-    for row in workbooks:
-        email = row["owner_email"]
-        owners.setdefault(email, _stable_id("member", email))
-    owners.setdefault("viewer.only@acme.example", _stable_id("member", "viewer.only@acme.example"))
-    for email, member_id in owners.items():
-        first, _, last = email.split("@")[0].partition(".")
+    members: dict[str, str] = {}  # email -> memberId
+    for row in _read_seed(seeds, "sigma_members.csv"):
+        members[row["email"]] = row["member_id"]
         org.members.append(
-            {"memberId": member_id, "email": email, "firstName": first.title(), "lastName": last.title() or None}
+            {
+                "memberId": row["member_id"],
+                "email": row["email"],
+                "firstName": row.get("first_name") or None,
+                "lastName": row.get("last_name") or None,
+                "memberType": row.get("member_type") or None,
+            }
         )
+    strangers = sorted({row["owner_email"] for row in workbooks} - members.keys())
+    if strangers:
+        raise ValueError(f"seeds: workbook owners missing from sigma_members.csv: {', '.join(strangers)}")
+    memberships = _read_seed(seeds, "sigma_team_members.csv")
+    for row in _read_seed(seeds, "sigma_teams.csv"):
+        team_id = row["team_id"]
+        listed = [m["member_id"] for m in memberships if m["team_id"] == team_id]
+        org.add_team(team_id, row["name"], row.get("description") or None, listed)
     for row in workbooks:
         url_id = row["workbook_url_id"]
         wid = row["workbook_id"]
@@ -379,7 +432,7 @@ def demo_org(seeds: Path = SEEDS) -> SigmaOrg:
                     "columns": [],
                 }
             )
-        owner = owners[row["owner_email"]]
+        owner = members[row["owner_email"]]
         org.add_workbook(
             {
                 "workbookId": wid,

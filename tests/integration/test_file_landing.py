@@ -258,16 +258,16 @@ def test_files_commit_in_batches_each_whole(
 def test_batches_split_by_files_and_bytes() -> None:
     from datetime import UTC, datetime
 
-    from loader.landing import BATCH_BYTES, BATCH_FILES, _batches
+    from loader.landing import BATCH_BYTES, BATCH_FILES, split_batches
     from loader.storage import ExportObject
 
     def obj(size: int) -> ExportObject:
         return ExportObject("file:///x.csv", "/x.csv", "e", size, datetime.now(UTC))
 
-    assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3))] == [BATCH_FILES, 3]
-    assert [len(b) for b in _batches([obj(BATCH_BYTES), obj(1), obj(1)])] == [1, 2]
-    assert list(_batches([])) == []
-    assert [len(b) for b in _batches([obj(1)] * (BATCH_FILES + 3), first_alone=True)] == [1, BATCH_FILES, 2]
+    assert [len(b) for b in split_batches([obj(1)] * (BATCH_FILES + 3))] == [BATCH_FILES, 3]
+    assert [len(b) for b in split_batches([obj(BATCH_BYTES), obj(1), obj(1)])] == [1, 2]
+    assert list(split_batches([])) == []
+    assert [len(b) for b in split_batches([obj(1)] * (BATCH_FILES + 3), first_alone=True)] == [1, BATCH_FILES, 2]
 
 
 def test_a_batch_replacing_a_file_and_adding_a_header(export_dir: ExportDir, tmp_path: Path) -> None:

@@ -18,7 +18,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from loader.config import ConfigError, LoadConfig, build_config
-from loader.lake import MANIFEST_DIR, ROWS_DIR, Lake, current_entries, open_lake, read_committed, read_manifest
+from loader.destinations.lake import (
+    MANIFEST_DIR,
+    ROWS_DIR,
+    Lake,
+    current_entries,
+    open_lake,
+    read_committed,
+    read_manifest,
+)
 from loader.landing import LoadSummary, run_load
 from sigma_impressions.pipeline import RunSettings
 from tests.conftest import GcsBucket, S3Bucket

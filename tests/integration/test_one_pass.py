@@ -19,7 +19,9 @@ import pytest
 
 from loader import csv_reader, landing
 from loader.config import build_config
-from loader.landing import open_database, run_load
+from loader.destinations import duckdb as duckdb_destination
+from loader.destinations.duckdb import open_database
+from loader.landing import run_load
 from tests.helpers.exports import ExportDir, query
 
 HEADER = "request_time,user_email,workbook_url_id,element_id,count,seq\n"
@@ -74,13 +76,13 @@ def test_batches_landing_at_once_number_each_file_in_order_and_add_columns_alone
     is still numbered in its own order, and a batch whose header adds a column lands alone (DuckDB
     cannot alter a table another open transaction has written to)."""
     monkeypatch.setattr(landing, "BATCH_FILES", 1)
-    monkeypatch.setattr(landing.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(duckdb_destination.os, "cpu_count", lambda: 2)
     records = 60_000
     for n in range(6):
         text = ordered_export(records, bad_every=20_000, first_column="note" if n == 2 else None)
         export_dir.write(f"f{n}.csv", text, age=timedelta(minutes=60 - n))
     spans: list[tuple[float, float, str]] = []
-    real = landing._transaction
+    real = duckdb_destination._transaction
 
     def timed(con: Any, files: list, *args: Any) -> Any:
         start = time.monotonic()
@@ -89,7 +91,7 @@ def test_batches_landing_at_once_number_each_file_in_order_and_add_columns_alone
         finally:
             spans.append((start, time.monotonic(), files[0].obj.uri.rsplit("/", 1)[-1]))
 
-    monkeypatch.setattr(landing, "_transaction", timed)
+    monkeypatch.setattr(duckdb_destination, "_transaction", timed)
     db = tmp_path / "w.duckdb"
     summary = run_load(build_config({"bucket_uri": export_dir.uri, "database": str(db)}, env={}))
     assert summary.ok and summary.count("loaded") == 6
@@ -165,14 +167,14 @@ def test_a_reader_error_retries_the_batch_with_python_then_file_by_file(
     export_dir.write("c_good.csv", good, age=timedelta(minutes=30))
     export_dir.write("d_mixed.csv", mixed, age=timedelta(minutes=20))
     transactions: list[int] = []
-    real = landing._transaction
+    real = duckdb_destination._transaction
 
     def counting(con: Any, files: list, *args: Any) -> Any:
         transactions.append(len(files))
         return real(con, files, *args)
 
-    monkeypatch.setattr(landing, "_transaction", counting)
-    monkeypatch.setattr(landing, "CONCURRENT_BATCHES", 1)  # one batch of four (not the first file alone)
+    monkeypatch.setattr(duckdb_destination, "_transaction", counting)
+    monkeypatch.setattr(duckdb_destination, "CONCURRENT_BATCHES", 1)  # one batch of four (not the first file alone)
     db = tmp_path / "w.duckdb"
     summary = run_load(build_config({"bucket_uri": export_dir.uri, "database": str(db)}, env={}))
     assert summary.ok and summary.count("loaded") == 4 and summary.rows_loaded == 12

@@ -13,7 +13,8 @@ import pytest
 
 from loader.check import run_check
 from loader.config import build_config
-from loader.landing import land_file, open_database, run_load
+from loader.destinations.duckdb import open_database
+from loader.landing import land_file, run_load
 from loader.storage import list_exports, make_filesystem
 from tests.conftest import AWS_KEY_ID, AWS_SECRET, GcsBucket, S3Bucket
 from tests.helpers.accounting import count_records

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loader.config import build_config
-from loader.landing import open_database
+from loader.destinations.duckdb import open_database
 
 
 class TimeLimit(Exception):

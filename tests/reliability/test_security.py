@@ -164,7 +164,7 @@ def test_object_names_reach_sql_only_as_parameters(s3_bucket: S3Bucket, tmp_path
     assert landed == [(uri, 1) for uri in expected]
 
 
-SQL_FILES = ("loader/landing.py", "loader/csv_reader.py", "loader/check.py", "loader/storage.py")
+SQL_FILES = ("loader/destinations/duckdb.py", "loader/csv_reader.py", "loader/check.py", "loader/storage.py")
 # Names that may appear inside SQL text, and why each is safe.
 SAFE_NAMES = {
     "RAW_SCHEMA": "a constant",
@@ -243,7 +243,8 @@ def test_dot_segments_in_object_keys_read_the_object_itself(s3_bucket: S3Bucket,
 def test_a_local_file_swapped_for_a_symlink_after_listing_is_not_read(tmp_path: Path) -> None:
     """file://: the listing refuses symlinks that leave the prefix; one swapped in after the listing
     (size and mtime differ from the listed file's) is refused at read time, and nothing lands."""
-    from loader.landing import land_file, open_database
+    from loader.destinations.duckdb import open_database
+    from loader.landing import land_file
     from loader.storage import list_exports, make_filesystem
 
     folder = tmp_path / "exports"

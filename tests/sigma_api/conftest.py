@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from loader.sigma_api.config import SigmaApiSettings, build_api_settings
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer, SigmaApiStandIn, SigmaOrg
 from tests.helpers.processes import BIN, clean_env
 
@@ -49,12 +50,35 @@ def elements(n: int, page: int, count: int = 2) -> list[dict[str, Any]]:
 
 
 def make_org(workbooks: int = 5, pages: int = 2) -> SigmaOrg:
+    """5 workbooks of 2 pages of 2 elements; 3 members; 3 teams: team-a with every member (2 pages
+    of members), team-b with member-1, team-c empty."""
     org = SigmaOrg()
     org.members = [
-        {"memberId": "member-0", "email": "Owner.Zero@Example.com", "firstName": "Owner", "lastName": "Zero"},
-        {"memberId": "member-1", "email": "owner.one@example.com", "firstName": "Owner", "lastName": "One"},
-        {"memberId": "member-2", "email": "viewer@example.com", "firstName": "View", "lastName": "Er"},
+        {
+            "memberId": "member-0",
+            "email": "Owner.Zero@Example.com",
+            "firstName": "Owner",
+            "lastName": "Zero",
+            "memberType": "admin",
+        },
+        {
+            "memberId": "member-1",
+            "email": "owner.one@example.com",
+            "firstName": "Owner",
+            "lastName": "One",
+            "memberType": "Creator",
+        },
+        {
+            "memberId": "member-2",
+            "email": "viewer@example.com",
+            "firstName": "View",
+            "lastName": "Er",
+            "memberType": "Viewer",
+        },
     ]
+    org.add_team("team-a", "Analysts", "Everyone who reads", ["member-0", "member-1", "member-2"])
+    org.add_team("team-b", "Builders", None, ["member-1"])
+    org.add_team("team-c", "Empty", "No one yet", [])
     for n in range(1, workbooks + 1):
         org.add_workbook(
             workbook(n), {f"pg-{n}-{p}": (f"Page {p} of {n}", elements(n, p)) for p in range(1, pages + 1)}
@@ -68,6 +92,17 @@ def sigma_api() -> Iterator[SigmaApiServer]:
     state = SigmaApiStandIn(make_org(), client_id=CLIENT_ID, client_secret=CLIENT_SECRET, page_size=2)
     with SigmaApiServer(state) as server:
         yield server
+
+
+def api_settings(server: SigmaApiServer, tmp_path: Path, **overrides: object) -> SigmaApiSettings:
+    """Settings for an in-process sync against the stand-in, into tmp_path/wh.duckdb."""
+    options = {
+        "sigma_api_url": server.url,
+        "sigma_client_id": CLIENT_ID,
+        "sigma_client_secret": CLIENT_SECRET,
+        "database": str(tmp_path / "wh.duckdb"),
+    }
+    return build_api_settings(options, env={}, **overrides)
 
 
 def inventory_argv(server: SigmaApiServer, database: Path, *extra: str) -> list[str]:
@@ -104,6 +139,8 @@ def snapshot(database: Path) -> dict[str, list[tuple]]:
         "sigma_workbook_pages": table(database, "sigma_workbook_pages", "workbook_id, page_id"),
         "sigma_workbook_elements": table(database, "sigma_workbook_elements", "workbook_id, element_id"),
         "sigma_members": table(database, "sigma_members", "member_id"),
+        "sigma_teams": table(database, "sigma_teams", "team_id"),
+        "sigma_team_members": table(database, "sigma_team_members", "team_id, member_id"),
     }
 
 

@@ -175,6 +175,10 @@ def test_forbidden_workbook_keeps_its_previous_elements_and_is_reported(
         (r"^/v2/workbooks$", "malformed"),
         (r"^/v2/workbooks/wb-0003/pages$", "malformed"),
         (r"^/v2/workbooks$", 400),
+        (r"^/v2/teams$", "malformed"),
+        (r"^/v2/teams$", 403),
+        (r"^/v2/teams$", 500),
+        (r"^/v2/teams/team-b/members$", "malformed"),
     ],
 )
 def test_failed_sync_keeps_the_previous_inventory(
@@ -187,6 +191,9 @@ def test_failed_sync_keeps_the_previous_inventory(
     org.workbook("wb-0003")["updatedAt"] = "2026-11-22T00:00:00Z"
     org.remove_workbook("wb-0005")
     org.add_workbook(workbook(7), {"pg-7-1": ("New page", elements(7, 1))})
+    org.remove_team("team-c")
+    org.team_members["team-a"] = ["member-0"]
+    org.add_team("team-d", "New team", None, ["member-2"])
     sigma_api.state.inject(path, fault, times=100)
 
     result = run_inventory(sigma_api, database)

@@ -8,7 +8,16 @@ import pytest
 
 from loader.config import ConfigError
 from loader.sigma_api.config import build_api_settings, normalize_base_url
-from loader.sigma_api.payloads import parse_element, parse_member, parse_page, parse_workbook
+from loader.sigma_api.payloads import (
+    Team,
+    TeamMember,
+    parse_element,
+    parse_member,
+    parse_page,
+    parse_team,
+    parse_team_member,
+    parse_workbook,
+)
 
 
 def test_workbook_with_every_documented_field() -> None:
@@ -54,6 +63,24 @@ def test_element_reads_sigmas_spelling_and_member_email_is_lowered() -> None:
     assert (element.element_type, element.visualization_type, element.columns) == ("visualization", "bar", '["a"]')
     member, _ = parse_member({"memberId": "m1", "email": "A.B@Example.COM"})
     assert member is not None and member.email == "a.b@example.com" and member.first_name is None
+
+
+def test_member_type_is_kept_as_given_and_may_be_missing() -> None:
+    for given in ("admin", "Creator", "Viewer", "Custom Analyst"):
+        member, _ = parse_member({"memberId": "m1", "memberType": given})
+        assert member is not None and member.member_type == given
+    member, _ = parse_member({"memberId": "m1", "email": "a@b"})
+    assert member is not None and member.member_type is None
+
+
+def test_teams_and_team_members() -> None:
+    entry = {"teamId": "t1", "name": "Finance", "description": "Money", "visibility": "public", "createdBy": "m1"}
+    assert parse_team(entry) == (Team("t1", "Finance", "Money"), None)
+    assert parse_team({"teamId": "t2"}) == (Team("t2", None, None), None)
+    assert parse_team({"name": "no id"}) == (None, "team missing teamId")
+    assert parse_team_member({"memberId": "m1", "email": "a@b", "memberType": "admin"}) == (TeamMember("m1"), None)
+    assert parse_team_member({"email": "a@b"}) == (None, "team member missing memberId")
+    assert parse_team_member(["m1"]) == (None, "team member entry is not an object")
 
 
 @pytest.mark.parametrize(

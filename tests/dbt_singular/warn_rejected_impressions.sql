@@ -1,9 +1,0 @@
--- Data problem (warns, never fails the build): records not counted, per file and reason.
-{{ config(severity='warn') }}
-
-select
-    _file_uri,
-    reason,
-    count(*) as records
-from {{ ref('sigma_rejected_impressions') }}
-group by _file_uri, reason
