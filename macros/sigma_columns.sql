@@ -1,62 +1,31 @@
 {#-
-    Column resolution for the raw export table, Fivetran style.
-
-    The loader lands one VARCHAR column per header spelling ever seen. These macros read the real
-    columns of the relation (adapter.get_columns_in_relation), normalize each name with the same
-    rule as `sigma-impressions check` (loader/contract.py), and emit every canonical column of
-    var('sigma_column_aliases') as the first non-empty alias of the row. A canonical column with
-    no raw column at all is emitted as NULL and reported in the dbt log; the staging model then
-    rejects the rows (`missing_<column>`) and a warn test names the column, so it never goes
-    unnoticed.
+    Column resolution for the raw export table, Fivetran style: the loader lands one VARCHAR
+    column per header spelling ever seen; these macros read the relation's real columns, normalize
+    each name with the rule of `sigma-impressions check` (loader/contract.py), and emit every
+    canonical column of vars.sigma_column_aliases as the first non-empty alias of the row. A
+    canonical column no raw column feeds is NULL: its rows are then rejected (`missing_<column>`)
+    and sigma_export_files names the missing column, so it never goes unnoticed.
 -#}
 
-{#- The loader's own columns: never treated as export headers. -#}
-{% macro sigma_raw_metadata_columns() -%}
-    {{ return(["_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]) }}
+{#- The canonical columns, required first. -#}
+{% macro sigma_canonical_columns() -%}
+    {{ return(["request_time", "user_email", "workbook_url_id", "element_id", "count", "event_name", "event_status"]) }}
 {%- endmacro %}
 
 {#- '\ufeff Workbook URL ID ' -> 'workbook_url_id': strip a BOM, trim, lowercase, runs of
     characters other than a-z0-9 -> '_', strip leading/trailing '_'. -#}
 {% macro sigma_normalize_header(header) -%}
-    {%- set text = header | replace("\ufeff", "") -%}
-    {%- set text = text.strip().lower() -%}
+    {%- set text = (header | replace("\ufeff", "")).strip().lower() -%}
     {{ return(modules.re.sub("[^a-z0-9]+", "_", text).strip("_")) }}
 {%- endmacro %}
 
-{#- The same rule in SQL, for a text column (BOMs are stripped by the loader's header reader). -#}
-{% macro sigma_normalize_header_sql(expression) -%}
-    {{ return(adapter.dispatch("sigma_normalize_header_sql", "sigma_impressions")(expression)) }}
-{%- endmacro %}
-
-{% macro default__sigma_normalize_header_sql(expression) -%}
-    trim(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_', 'g'), '_')
-{%- endmacro %}
-
-{% macro spark__sigma_normalize_header_sql(expression) -%}
-    regexp_replace(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_'), '^_+|_+$', '')
-{%- endmacro %}
-
-{#- One row per element of a list column (in a select list). -#}
-{% macro sigma_unnest(expression) -%}
-    {{ return(adapter.dispatch("sigma_unnest", "sigma_impressions")(expression)) }}
-{%- endmacro %}
-
-{% macro default__sigma_unnest(expression) -%}
-    unnest({{ expression }})
-{%- endmacro %}
-
-{% macro spark__sigma_unnest(expression) -%}
-    explode({{ expression }})
-{%- endmacro %}
-
-{#- canonical column -> list of normalized aliases, in priority order, from the var. -#}
+{#- canonical column -> its normalized aliases in priority order, from the var. -#}
 {% macro sigma_column_aliases() -%}
     {%- set configured = var("sigma_column_aliases") -%}
     {%- set aliases = {} -%}
-    {%- for canonical in ["request_time", "user_email", "workbook_url_id", "element_id", "count"] -%}
+    {%- for canonical in sigma_canonical_columns() -%}
         {%- if canonical not in configured -%}
-            {{ exceptions.raise_compiler_error(
-                "vars.sigma_column_aliases must list aliases for '" ~ canonical ~ "'") }}
+            {{ exceptions.raise_compiler_error("vars.sigma_column_aliases must list aliases for '" ~ canonical ~ "'") }}
         {%- endif -%}
         {%- set normalized = [] -%}
         {%- for alias in configured[canonical] -%}
@@ -67,17 +36,12 @@
     {{ return(aliases) }}
 {%- endmacro %}
 
-{#- The raw column names of a relation, in table order: the relation's real columns, or
-    var('sigma_raw_columns_override') when set (a list, or a comma separated string): dbt unit
-    tests, whose inputs are CTEs, and sqlfluff, which must lint without a loaded database. -#}
+{#- The raw column names of `relation`, in table order (vars.sigma_raw_columns_override instead
+    when set: dbt unit tests, whose inputs are CTEs, and sqlfluff, which lints without a database). -#}
 {% macro sigma_raw_column_names(relation) -%}
     {%- set override = var("sigma_raw_columns_override", none) -%}
     {%- if override is not none -%}
-        {%- if override is string -%}
-            {#- from sqlfluff's [sqlfluff:templater:dbt:context]: comma separated -#}
-            {{ return(override.split(",") | map("trim") | list) }}
-        {%- endif -%}
-        {{ return(override) }}
+        {{ return(override.split(",") | map("trim") | list if override is string else override) }}
     {%- endif -%}
     {%- if not execute -%}
         {{ return([]) }}
@@ -87,17 +51,14 @@
             relation ~ " does not exist: run `sigma-impressions load` first (it creates the raw tables), "
             ~ "or set vars.sigma_raw_schema to the schema the loader wrote") }}
     {%- endif -%}
-    {%- set names = [] -%}
-    {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- do names.append(column.name) -%}
-    {%- endfor -%}
-    {{ return(names) }}
+    {{ return(adapter.get_columns_in_relation(relation) | map(attribute="name") | list) }}
 {%- endmacro %}
 
-{#- canonical column -> the raw columns feeding it, in alias priority order, then table order. -#}
+{#- canonical column -> the raw columns feeding it, in alias order, then table order. A header
+    repeated in one file lands as <header>_<n> (loader/csv_reader.py) and feeds what <header> feeds. -#}
 {% macro sigma_map_columns(column_names) -%}
     {%- set aliases = sigma_column_aliases() -%}
-    {%- set metadata = sigma_raw_metadata_columns() -%}
+    {%- set metadata = ["_file_uri", "_file_row_number", "_loaded_at", "_integration_name"] -%}
     {%- set all_aliases = [] -%}
     {%- for alias_list in aliases.values() -%}
         {%- do all_aliases.extend(alias_list) -%}
@@ -106,8 +67,6 @@
     {%- set by_normalized = {} -%}
     {%- for name in column_names if name | lower not in metadata -%}
         {%- set normalized = sigma_normalize_header(name) -%}
-        {#- A header repeated in one file lands as <header>_<n> (DuckDB's de-duplication, see
-            loader/csv_reader.py): it feeds the same canonical column, right after <header>. -#}
         {%- set repeated = modules.re.match("^(.+)_[0-9]+$", name) -%}
         {%- if repeated and normalized not in all_aliases and repeated.group(1) | lower in lowered_names -%}
             {%- set normalized = sigma_normalize_header(repeated.group(1)) -%}
@@ -127,36 +86,50 @@
     {{ return(mapping) }}
 {%- endmacro %}
 
-{#- The SQL value of one canonical column: the first raw column that is not NULL and not
-    blank after trimming, as written (staging trims and validates it). -#}
-{% macro sigma_first_non_empty(raw_columns) -%}
-    {%- if raw_columns | length == 0 -%}
-        cast(null as {{ dbt.type_string() }})
-    {%- else -%}
+{#- Select list: every canonical column of `relation`, named raw_<canonical>: the first raw column
+    feeding it that is neither NULL nor blank after trimming, as written; NULL when none. -#}
+{% macro sigma_resolve_columns(relation) -%}
+    {%- for canonical, raw_columns in sigma_map_columns(sigma_raw_column_names(relation)).items() %}
+        {%- if raw_columns %}
         case
             {%- for name in raw_columns %}
             when {{ sigma_trim(sigma_quote(name)) }} <> '' then {{ sigma_quote(name) }}
             {%- endfor %}
-        end
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Select list: every canonical column resolved from `relation`'s real columns, named
-    <prefix><canonical> (NULL, and a line in the dbt log for a required one, when no raw column
-    feeds it). -#}
-{% macro sigma_resolve_columns(relation, prefix="raw_") -%}
-    {%- set mapping = sigma_map_columns(sigma_raw_column_names(relation)) -%}
-    {%- for canonical, raw_columns in mapping.items() %}
-        {%- if execute and raw_columns | length == 0 and canonical in ["request_time", "user_email", "workbook_url_id"] %}
-            {%- do log("sigma-impressions: no column of " ~ relation ~ " feeds the required column '"
-                ~ canonical ~ "' (aliases: " ~ sigma_column_aliases()[canonical] | join(", ")
-                ~ "); its rows are rejected as missing_" ~ canonical, info=true) %}
+        end as raw_{{ canonical }}{{ "," if not loop.last }}
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as raw_{{ canonical }}{{ "," if not loop.last }}
         {%- endif %}
-        {{ sigma_first_non_empty(raw_columns) }} as {{ prefix }}{{ canonical }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 
-{#- A quoted identifier for any header text (quote characters inside the name doubled). -#}
+{#- True when one of the `headers` (a list column of header texts) feeds `canonical`. -#}
+{% macro sigma_headers_feed(headers, canonical) -%}
+    {%- set aliases = "'" ~ (sigma_column_aliases()[canonical] | join("', '")) ~ "'" -%}
+    {{ return(adapter.dispatch("sigma_headers_feed", "sigma_impressions")(headers, aliases)) }}
+{%- endmacro %}
+
+{% macro default__sigma_headers_feed(headers, aliases) -%}
+    coalesce(len(list_filter({{ headers }}, header -> {{ sigma_normalize_header_sql("header") }} in ({{ aliases }}))) > 0, false)
+{%- endmacro %}
+
+{% macro spark__sigma_headers_feed(headers, aliases) -%}
+    coalesce(exists({{ headers }}, header -> {{ sigma_normalize_header_sql("header") }} in ({{ aliases }})), false)
+{%- endmacro %}
+
+{#- The header rule in SQL (the loader's header reader strips BOMs). -#}
+{% macro sigma_normalize_header_sql(expression) -%}
+    {{ return(adapter.dispatch("sigma_normalize_header_sql", "sigma_impressions")(expression)) }}
+{%- endmacro %}
+
+{% macro default__sigma_normalize_header_sql(expression) -%}
+    trim(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_', 'g'), '_')
+{%- endmacro %}
+
+{% macro spark__sigma_normalize_header_sql(expression) -%}
+    regexp_replace(regexp_replace(lower({{ expression }}), '[^a-z0-9]+', '_'), '^_+|_+$', '')
+{%- endmacro %}
+
+{#- A quoted identifier for any header text. -#}
 {% macro sigma_quote(name) -%}
     {{ return(adapter.dispatch("sigma_quote", "sigma_impressions")(name)) }}
 {%- endmacro %}

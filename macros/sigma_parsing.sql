@@ -41,19 +41,6 @@
     trim(leading '0' from {{ expression }})
 {%- endmacro %}
 
-{#- A regular expression as a SQL string literal. Spark unescapes backslashes in literals. -#}
-{% macro sigma_regexp_literal(pattern) -%}
-    {{ return(adapter.dispatch("sigma_regexp_literal", "sigma_impressions")(pattern)) }}
-{%- endmacro %}
-
-{% macro default__sigma_regexp_literal(pattern) -%}
-    '{{ pattern }}'
-{%- endmacro %}
-
-{% macro spark__sigma_regexp_literal(pattern) -%}
-    '{{ pattern | replace("\\", "\\\\") }}'
-{%- endmacro %}
-
 {#- Whole-string regular expression match. -#}
 {% macro sigma_regexp_full_match(expression, pattern) -%}
     {{ return(adapter.dispatch("sigma_regexp_full_match", "sigma_impressions")(expression, pattern)) }}
@@ -68,7 +55,7 @@
 {%- endmacro %}
 
 {% macro spark__sigma_regexp_full_match(expression, pattern) -%}
-    ({{ expression }} rlike {{ sigma_regexp_literal("^(?:" ~ pattern ~ ")$") }})
+    ({{ expression }} rlike {{ sigma_string_literal("^(?:" ~ pattern ~ ")$") }})
 {%- endmacro %}
 
 {#- Capture group `group` of the first match ('' or NULL when it did not take part). -#}
@@ -86,7 +73,7 @@
 
 {#- Spark's regexp_extract gives '' for no match or a group that did not take part, as DuckDB's. -#}
 {% macro spark__sigma_regexp_group(expression, pattern, group) -%}
-    regexp_extract({{ expression }}, {{ sigma_regexp_literal(pattern) }}, {{ group }})
+    regexp_extract({{ expression }}, {{ sigma_string_literal(pattern) }}, {{ group }})
 {%- endmacro %}
 
 {#- `timestamp` plus `minutes` (an integer expression), keeping the fraction of a second. -#}
@@ -266,23 +253,6 @@
         when regexp_full_match({{ text }}, '[1-9][0-9]{0,17}') then cast({{ text }} as {{ dbt.type_bigint() }})
         else {{ default__sigma_parse_count(text) }}
     end
-{%- endmacro %}
-
-{#- An 8-byte floating point type (dbt.type_float() is 4 bytes on DuckDB). -#}
-{% macro sigma_type_double() -%}
-    {{ return(adapter.dispatch("sigma_type_double", "sigma_impressions")()) }}
-{%- endmacro %}
-
-{% macro default__sigma_type_double() -%}
-    double precision
-{%- endmacro %}
-
-{% macro duckdb__sigma_type_double() -%}
-    double
-{%- endmacro %}
-
-{% macro spark__sigma_type_double() -%}
-    double
 {%- endmacro %}
 
 {#- A cast that yields NULL instead of failing (dbt.safe_cast is a plain cast on DuckDB). -#}

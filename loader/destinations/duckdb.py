@@ -6,6 +6,8 @@ Tables (schema sigma_raw):
   _integration_name).
 - rejected_lines: records the CSV reader could not take (wrong field count, not UTF-8, ...).
 - loaded_files: the manifest, one row per file: etag, size, counts, status, error.
+The inventory tables (loader.sigma_api.tables) are created empty beside them, so the dbt sources
+exist before the first inventory sync.
 
 A batch is one transaction (`RawTables.land`): ALTER TABLE ADD COLUMN for new headers first (DuckDB
 refuses an ALTER after a delete or insert in the same transaction), then per file: delete its earlier
@@ -44,6 +46,7 @@ from loader.database import (
 )
 from loader.destinations import FetchedFile, FileResult
 from loader.secrets import scrub
+from loader.sigma_api.tables import create_inventory_tables
 from loader.storage import ExportObject, describe_error
 
 DDL = f"""
@@ -97,6 +100,7 @@ def open_database(config: LoadConfig) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(config.database, settings)
     try:
         con.execute(DDL)
+        create_inventory_tables(con)
         yield con
     except duckdb.Error as exc:
         # The one place a database write failure is explained: the landing steps re-raise such an

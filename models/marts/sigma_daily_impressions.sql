@@ -1,17 +1,41 @@
 with
 
+counted_impressions as (
+
+    select * from {{ ref('int_sigma__impressions_deduplicated') }}
+    where exclusion_reason is null and is_known_workbook and impression_date <= {{ sigma_window_start(1) }}
+
+),
+
 workbooks as (
 
     select * from {{ ref('stg_sigma__workbooks') }}
 
 ),
 
+workbook_user_days as (
+
+    -- Per day, workbook and user first: the users are then counted without a distinct aggregate.
+    -- Element impressions count for their workbook.
+    select
+        impression_date,
+        workbook_url_id,
+        user_email,
+        {{ sigma_sum_bigint('impression_count') }} as impressions
+    from counted_impressions
+    group by impression_date, workbook_url_id, user_email
+
+),
+
 workbook_days as (
 
-    select * from {{ ref('int_sigma__resource_days') }}
-    where
-        resource_type = 'sigma_workbook'
-        and {{ sigma_day_before_window_end('impression_date') }}
+    select
+        impression_date,
+        workbook_url_id,
+        {{ sigma_sum_bigint('impressions') }} as impressions,
+        cast(count(*) as {{ dbt.type_bigint() }}) as unique_users
+    from workbook_user_days
+    group by impression_date, workbook_url_id
 
 ),
 

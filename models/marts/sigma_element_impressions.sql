@@ -19,13 +19,13 @@ element_metrics as (
 
 ),
 
-history as (
+element_used_lists as (
 
-    select * from {{ ref('int_sigma__impression_history') }}
+    select * from {{ ref('int_sigma__element_used_lists') }}
 
 ),
 
-element_usage as (
+final as (
 
     select
         workbook_elements.workbook_url_id,
@@ -33,43 +33,38 @@ element_usage as (
         workbook_elements.element_name,
         workbook_elements.page_name,
         workbook_elements.element_type,
-        workbook_elements.is_deleted or coalesce(workbooks.is_deleted, false) as is_deleted,
+        element_metrics.is_deleted,
         workbooks.workbook_name,
-        workbooks.created_at,
-        history.history_start_at,
-        {{ sigma_resource_metric_columns('element_metrics') }}
+        {%- for days in sigma_windows('impression_windows') %}
+        element_metrics.total_impressions_{{ days }}d,
+        {%- endfor %}
+        element_metrics.unique_users_14d,
+        element_metrics.unique_users_30d,
+        element_metrics.last_impression_at,
+        element_metrics.days_since_last_impression,
+        element_metrics.impressions_trend_14d,
+        element_metrics.impressions_trend_14d_pct,
+        element_metrics.popularity_rank,
+        element_metrics.has_enough_history,
+        element_metrics.is_stale,
+        element_metrics.impressions_previous_14d,
+        coalesce({{ sigma_sort_used_list('element_used_lists.used') }}, {{ sigma_empty_used_list() }}) as used,
+        {{ sigma_window_start(1) }} as as_of_date,
+        element_metrics.impressions_trend_14d_label,
+        element_metrics.usage_status,
+        element_metrics.is_cleanup_candidate,
+        element_metrics.excluded_impressions_30d
     from workbook_elements
-    cross join history
-    left join workbooks
-        on workbook_elements.workbook_url_id = workbooks.workbook_url_id
-    left join element_metrics
+    inner join element_metrics
         on
             workbook_elements.workbook_url_id = element_metrics.workbook_url_id
             and workbook_elements.element_id = element_metrics.element_id
-
-),
-
-final as (
-
-    select
-        workbook_url_id,
-        element_id,
-        element_name,
-        page_name,
-        element_type,
-        is_deleted,
-        workbook_name,
-        {%- for days in sigma_windows() %}
-        total_impressions_{{ days }}d,
-        {%- endfor %}
-        unique_users_14d,
-        unique_users_30d,
-        last_impression_at,
-        {{ sigma_resource_derived_columns() }},
-        impressions_previous_14d,
-        used,
-        {{ sigma_as_of_date_literal() }} as as_of_date
-    from element_usage
+    left join workbooks
+        on workbook_elements.workbook_url_id = workbooks.workbook_url_id
+    left join element_used_lists
+        on
+            workbook_elements.workbook_url_id = element_used_lists.workbook_url_id
+            and workbook_elements.element_id = element_used_lists.element_id
 
 )
 

@@ -2,8 +2,8 @@ with
 
 rejected_rows as (
 
-    select * from {{ ref('stg_sigma__impression_rows') }}
-    where not is_valid
+    select * from {{ ref('int_sigma__export_rows') }}
+    where rejection_reason is not null
 
 ),
 

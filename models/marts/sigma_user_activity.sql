@@ -1,9 +1,9 @@
 with
 
-daily_impressions as (
+counted_impressions as (
 
-    select * from {{ ref('int_sigma__impressions_daily') }}
-    where {{ sigma_day_before_window_end('impression_date') }}
+    select * from {{ ref('int_sigma__impressions_deduplicated') }}
+    where exclusion_reason is null and impression_date <= {{ sigma_window_start(1) }}
 
 ),
 
@@ -11,13 +11,15 @@ user_activity as (
 
     select
         user_email,
-        {%- for days in sigma_user_activity_windows() %}
-        {{ sigma_window_impressions(days) }} as impressions_{{ days }}d,
+        {%- for days in sigma_windows('sigma_user_activity_windows') %}
+        {{ sigma_sum_bigint("case when impression_date >= " ~ sigma_window_start(days) ~ " then impression_count else 0 end") }}
+            as impressions_{{ days }}d,
         {%- endfor %}
-        {{ sigma_window_distinct(30, 'workbook_url_id') }} as workbooks_viewed_30d,
-        min(first_impression_at) as first_impression_at,
-        max(last_impression_at) as last_impression_at
-    from daily_impressions
+        cast(count(distinct case when impression_date >= {{ sigma_window_start(30) }} then workbook_url_id end)
+            as {{ dbt.type_bigint() }}) as workbooks_viewed_30d,
+        min(request_time) as first_impression_at,
+        max(request_time) as last_impression_at
+    from counted_impressions
     group by user_email
 
 ),
@@ -27,7 +29,7 @@ final as (
     select
         *,
         impressions_14d > 0 as is_active_14d,
-        {{ sigma_as_of_date_literal() }} as as_of_date
+        {{ sigma_window_start(1) }} as as_of_date
     from user_activity
 
 )

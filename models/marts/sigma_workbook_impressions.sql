@@ -13,13 +13,13 @@ workbook_metrics as (
 
 ),
 
-history as (
+workbook_used_lists as (
 
-    select * from {{ ref('int_sigma__impression_history') }}
+    select * from {{ ref('int_sigma__workbook_used_lists') }}
 
 ),
 
-workbook_usage as (
+final as (
 
     select
         workbooks.workbook_url_id,
@@ -29,37 +29,30 @@ workbook_usage as (
         workbooks.workbook_url,
         workbooks.is_archived,
         workbooks.is_deleted,
-        workbooks.created_at,
-        history.history_start_at,
-        {{ sigma_resource_metric_columns('workbook_metrics') }}
-    from workbooks
-    cross join history
-    left join workbook_metrics
-        on workbooks.workbook_url_id = workbook_metrics.workbook_url_id
-
-),
-
-final as (
-
-    select
-        workbook_url_id,
-        workbook_name,
-        path,
-        owner_email,
-        workbook_url,
-        is_archived,
-        is_deleted,
-        {%- for days in sigma_windows() %}
-        total_impressions_{{ days }}d,
+        {%- for days in sigma_windows('impression_windows') %}
+        workbook_metrics.total_impressions_{{ days }}d,
         {%- endfor %}
-        unique_users_14d,
-        unique_users_30d,
-        last_impression_at,
-        {{ sigma_resource_derived_columns() }},
-        impressions_previous_14d,
-        used,
-        {{ sigma_as_of_date_literal() }} as as_of_date
-    from workbook_usage
+        workbook_metrics.unique_users_14d,
+        workbook_metrics.unique_users_30d,
+        workbook_metrics.last_impression_at,
+        workbook_metrics.days_since_last_impression,
+        workbook_metrics.impressions_trend_14d,
+        workbook_metrics.impressions_trend_14d_pct,
+        workbook_metrics.popularity_rank,
+        workbook_metrics.has_enough_history,
+        workbook_metrics.is_stale,
+        workbook_metrics.impressions_previous_14d,
+        coalesce({{ sigma_sort_used_list('workbook_used_lists.used') }}, {{ sigma_empty_used_list() }}) as used,
+        {{ sigma_window_start(1) }} as as_of_date,
+        workbook_metrics.impressions_trend_14d_label,
+        workbook_metrics.usage_status,
+        workbook_metrics.is_cleanup_candidate,
+        workbook_metrics.excluded_impressions_30d
+    from workbooks
+    inner join workbook_metrics
+        on workbooks.workbook_url_id = workbook_metrics.workbook_url_id
+    left join workbook_used_lists
+        on workbooks.workbook_url_id = workbook_used_lists.workbook_url_id
 
 )
 

@@ -1,29 +1,12 @@
-{% if sigma_demo_inventory_enabled() %}-- depends_on: {{ ref('sigma_workbook_elements') }}{% endif %}
--- depends_on: {{ ref('stg_sigma__api_workbook_elements') }}
-{%- set inventory_source = sigma_inventory_source('sigma_workbook_elements_relation') %}
+{#- The element inventory: the relation vars.sigma_workbook_elements_relation names, else the
+    table the Sigma API sync writes (vars.sigma_inventory_source 'sigma_api') or the demo seed. -#}
+{%- set relation = sigma_relation_var('sigma_workbook_elements_relation') %}
+{%- set inventory_source = 'relation' if relation is not none else sigma_inventory_source() %}
+{%- if relation is none %}
+{%- set relation = ref('sigma_workbook_elements') if inventory_source == 'seeds' else source('sigma_raw', 'sigma_workbook_elements') %}
+{%- endif %}
 
 with
-
-{% if inventory_source == 'sigma_api' -%}
-
-renamed as (
-
-    select
-        workbook_url_id,
-        element_id,
-        page_name,
-        element_name,
-        element_type,
-        visualization_type,
-        deleted_at is not null as is_deleted,
-        deleted_at,
-        'sigma_api' as inventory_source
-    from {{ ref('stg_sigma__api_workbook_elements') }}
-
-)
-
-{%- else -%}
-{%- set relation = sigma_inventory_relation('sigma_workbook_elements_relation', 'sigma_workbook_elements') %}
 
 source as (
 
@@ -39,16 +22,42 @@ renamed as (
         cast(page_name as {{ dbt.type_string() }}) as page_name,
         cast(name as {{ dbt.type_string() }}) as element_name,
         cast(element_type as {{ dbt.type_string() }}) as element_type,
-        cast(
-            {{ sigma_optional_column(relation, 'visualization_type', 'null') }} as {{ dbt.type_string() }}
-        ) as visualization_type,
-        {{ sigma_optional_column(relation, 'deleted_at', 'null') }} is not null as is_deleted,
-        cast({{ sigma_optional_column(relation, 'deleted_at', 'null') }} as {{ dbt.type_timestamp() }}) as deleted_at,
+        cast({{ sigma_optional_column(relation, 'visualization_type') }} as {{ dbt.type_string() }}) as visualization_type,
+        cast({{ sigma_optional_column(relation, 'deleted_at') }} as {{ dbt.type_timestamp() }}) as deleted_at,
+        cast({{ sigma_optional_column(relation, 'last_synced_at') }} as {{ dbt.type_timestamp() }}) as last_synced_at,
         '{{ inventory_source }}' as inventory_source
     from source
 
+),
+
+ranked as (
+
+    -- An element Sigma lists wins over a deleted one with the same ids, then the latest.
+    select
+        *,
+        row_number() over (
+            partition by workbook_url_id, element_id
+            order by deleted_at is null desc, last_synced_at desc
+        ) as element_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        workbook_url_id,
+        element_id,
+        page_name,
+        element_name,
+        element_type,
+        visualization_type,
+        deleted_at is not null as is_deleted,
+        deleted_at,
+        inventory_source
+    from ranked
+    where element_rank = 1
+
 )
 
-{%- endif %}
-
-select * from renamed
+select * from final

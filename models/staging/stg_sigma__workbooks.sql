@@ -1,32 +1,12 @@
-{% if sigma_demo_inventory_enabled() %}-- depends_on: {{ ref('sigma_workbooks') }}{% endif %}
--- depends_on: {{ ref('stg_sigma__api_workbooks') }}
-{%- set inventory_source = sigma_inventory_source('sigma_workbooks_relation') %}
+{#- The workbook inventory: the relation vars.sigma_workbooks_relation names, else the table the
+    Sigma API sync writes (vars.sigma_inventory_source 'sigma_api') or the demo seed ('seeds'). -#}
+{%- set relation = sigma_relation_var('sigma_workbooks_relation') %}
+{%- set inventory_source = 'relation' if relation is not none else sigma_inventory_source() %}
+{%- if relation is none %}
+{%- set relation = ref('sigma_workbooks') if inventory_source == 'seeds' else source('sigma_raw', 'sigma_workbooks') %}
+{%- endif %}
 
 with
-
-{% if inventory_source == 'sigma_api' -%}
-
-renamed as (
-
-    select
-        workbook_url_id,
-        workbook_id,
-        workbook_name,
-        workbook_path,
-        owner_email,
-        created_at,
-        updated_at,
-        workbook_url,
-        is_archived,
-        deleted_at is not null as is_deleted,
-        deleted_at,
-        'sigma_api' as inventory_source
-    from {{ ref('stg_sigma__api_workbooks') }}
-
-)
-
-{%- else -%}
-{%- set relation = sigma_inventory_relation('sigma_workbooks_relation', 'sigma_workbooks') %}
 
 source as (
 
@@ -44,17 +24,46 @@ renamed as (
         lower({{ sigma_trim('cast(owner_email as ' ~ dbt.type_string() ~ ')') }}) as owner_email,
         {{ sigma_safe_cast('created_at', dbt.type_timestamp()) }} as created_at,
         {{ sigma_safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at,
-        cast({{ sigma_optional_column(relation, 'url', 'null') }} as {{ dbt.type_string() }}) as workbook_url,
-        coalesce(
-            cast({{ sigma_optional_column(relation, 'is_archived', 'null') }} as {{ dbt.type_boolean() }}), false
-        ) as is_archived,
-        {{ sigma_optional_column(relation, 'deleted_at', 'null') }} is not null as is_deleted,
-        cast({{ sigma_optional_column(relation, 'deleted_at', 'null') }} as {{ dbt.type_timestamp() }}) as deleted_at,
+        cast({{ sigma_optional_column(relation, 'url') }} as {{ dbt.type_string() }}) as workbook_url,
+        coalesce(cast({{ sigma_optional_column(relation, 'is_archived') }} as {{ dbt.type_boolean() }}), false) as is_archived,
+        cast({{ sigma_optional_column(relation, 'deleted_at') }} as {{ dbt.type_timestamp() }}) as deleted_at,
+        cast({{ sigma_optional_column(relation, 'last_synced_at') }} as {{ dbt.type_timestamp() }}) as last_synced_at,
         '{{ inventory_source }}' as inventory_source
     from source
 
+),
+
+ranked as (
+
+    -- A workbook listed by Sigma wins over a deleted one with the same URL id, then the latest.
+    select
+        *,
+        row_number() over (
+            partition by workbook_url_id
+            order by deleted_at is null desc, last_synced_at desc, workbook_id asc
+        ) as url_id_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        workbook_url_id,
+        workbook_id,
+        workbook_name,
+        workbook_path,
+        owner_email,
+        created_at,
+        updated_at,
+        workbook_url,
+        is_archived,
+        deleted_at is not null as is_deleted,
+        deleted_at,
+        inventory_source
+    from ranked
+    where url_id_rank = 1
+
 )
 
-{%- endif %}
-
-select * from renamed
+select * from final
