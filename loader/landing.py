@@ -36,7 +36,7 @@ from loader.database import DatabaseError
 from loader.destinations import Destination, FetchedFile, FileResult
 from loader.destinations.duckdb import DDL, RawTables
 from loader.destinations.duckdb import open_destination as open_duckdb
-from loader.destinations.lake import LakeDestination, open_lake
+from loader.destinations.lake import start_load
 from loader.secrets import scrub
 from loader.storage import ExportObject, StorageError, describe_error, list_exports, local_copy, make_filesystem
 
@@ -105,7 +105,7 @@ class _Silent:
 def open_destination(config: LoadConfig) -> AbstractContextManager[Destination]:
     """The sigma_raw tables of the DuckDB file, or the Parquet lake when `config.lake` is set."""
     if config.lake is not None:
-        return contextlib.nullcontext(LakeDestination(open_lake(config, config.lake), config))
+        return contextlib.nullcontext(start_load(config))
     return open_duckdb(config)
 
 

@@ -4,12 +4,21 @@ with the guarantees of the DuckDB destination, on storage that has no transactio
 Layout under the lake URI:
 
     impression_rows/<version>.parquet   the landed records of one file version: one string column per
-                                        header (as the DuckDB destination lands it) + _file_uri,
-                                        _file_row_number, _loaded_at, _integration_name
+                                        header (named as the DuckDB destination names it, in lower case)
+                                        + _file_uri, _file_row_number, _loaded_at, _integration_name
     rejected_lines/<version>.parquet    the records of that version the CSV reader rejected
     _manifest/<commit>.parquet          the append-only manifest log: one object per commit, one row
-                                        per file version (loaded or failed) with the data files it names
+                                        per file version (loaded or failed) with the data files it names;
+                                        `headers` as written in the file, `columns` as written in its
+                                        data object
     marts/<mart>/                       the marts the dbt `spark` target writes (location_root)
+
+Every object of a folder spells a column the same way (lower case), so engines union a folder's
+objects by name (DuckDB `union_by_name`, Spark `mergeSchema`, which compares names case-sensitively).
+Each of the three folders also holds one object without rows, EMPTY_OBJECT, written with the folder's
+schema by the same writer as its other objects at the start of every load: a glob over a folder always
+matches, and the empty object's types are those of the objects it is unioned with. No manifest row
+names it.
 
 The commit protocol: a batch of files is landed by the DuckDB destination's RawTables into a scratch
 in-memory DuckDB, each file's data objects are written under new unique names that nothing references
@@ -52,6 +61,12 @@ MARTS_DIR = "marts"
 COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 1_000_000
 _READ_BATCH = 250_000
+# Each folder's object without rows: sorts before every commit id, and no manifest row names it.
+EMPTY_OBJECT = "00000000T000000000000Z-empty.parquet"
+ROWS_METADATA = "_file_uri, _file_row_number, _loaded_at, _integration_name"
+REJECTS_SELECT = (
+    f"select _file_uri, line_number, error, raw_text, _loaded_at, _integration_name from {RAW_SCHEMA}.rejected_lines"
+)
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -93,6 +108,38 @@ class Lake:
 def open_lake(config: LoadConfig, lake_uri: BucketUri, filesystem: Any | None = None) -> Lake:
     """The lake with a filesystem for its scheme, using the exports' credentials."""
     return Lake(lake_uri, filesystem or make_filesystem(replace(config, bucket=lake_uri)))
+
+
+def start_load(config: LoadConfig) -> LakeDestination:
+    """The lake destination of one load, once every folder holds its EMPTY_OBJECT."""
+    assert config.lake is not None
+    lake = open_lake(config, config.lake)
+    ensure_empty_objects(lake, config)
+    return LakeDestination(lake, config)
+
+
+def ensure_empty_objects(lake: Lake, config: LoadConfig) -> None:
+    """Write each folder's EMPTY_OBJECT where it is missing: the data folders' through the scratch
+    database, as their records are written, the manifest's through pyarrow, as commits are."""
+    missing = []
+    for folder in (ROWS_DIR, REJECTS_DIR, MANIFEST_DIR):
+        name = f"{folder}/{EMPTY_OBJECT}"
+        try:
+            if not lake.fs.exists(lake.path(name)):
+                missing.append(name)
+        except Exception as exc:
+            raise LakeError(f"cannot read the lake {lake.uri}: {describe_error(exc, lake.uri.scheme)}") from exc
+    if not missing:
+        return
+    with scratch_database(config) as con:
+        writer = LakeWriter(lake, con, config)
+        for name in missing:
+            if name.startswith(ROWS_DIR):
+                writer._write_query(name, f"select {ROWS_METADATA} from {RAW_SCHEMA}.impression_rows where false")
+            elif name.startswith(REJECTS_DIR):
+                writer._write_query(name, f"{REJECTS_SELECT} where false")
+            else:
+                _write_object(lake, name, [MANIFEST_SCHEMA.empty_table()])
 
 
 def read_manifest(lake: Lake) -> pa.Table:
@@ -201,7 +248,7 @@ class LakeWriter:
             raise LakeError(f"cannot land into the temporary DuckDB (memory, temp space?): {reason}") from exc
         table_columns = existing_columns(self.con)
         rows = []
-        for fetched, result in zip(files, results, strict=True):
+        for position, (fetched, result) in enumerate(zip(files, results, strict=True)):
             obj = fetched.obj
             entry = self.con.execute(
                 f"select headers, rows_loaded, rows_rejected, status, error, loaded_at "
@@ -211,11 +258,14 @@ class LakeWriter:
             headers, rows_loaded, rows_rejected, status, error, loaded_at = entry
             if status != result.status:
                 raise LakeError(f"the landing reported {result.status} for {obj.uri} but recorded {status}")
-            columns = column_names(list(headers or [])) if status == "loaded" else None
+            # Lower case: the objects of a folder spell each column alike (column_names makes the names
+            # unique case-insensitively).
+            columns = [name.lower() for name in column_names(list(headers or []))] if status == "loaded" else None
             rows_file = rejects_file = None
             if status == "loaded":
+                version = f"{commit_id}-{position:05d}"  # the batch's order: a folder's objects sort as landed
                 rows_file, rejects_file = self._write_data(
-                    obj.uri, columns or [], table_columns, rows_loaded, rows_rejected, commit_id
+                    obj.uri, columns or [], table_columns, rows_loaded, rows_rejected, version
                 )
             rows.append(
                 {
@@ -247,35 +297,29 @@ class LakeWriter:
         table_columns: dict[str, str],
         rows_loaded: int,
         rows_rejected: int,
-        commit_id: str,
+        version: str,
     ) -> tuple[str | None, str | None]:
-        """Write one landed file's records (its own columns, spelled as its header) and rejects as new
-        Parquet objects; return their lake names."""
-        version = f"{commit_id}-{uuid.uuid4().hex[:8]}"
+        """Write one landed file's records (its own columns, `columns`, in lower case) and rejects as
+        new Parquet objects named after `version`; return their lake names."""
         rows_file = rejects_file = None
         if rows_loaded:
-            # The table names a column by its first spelling (case-insensitively); the file keeps its own.
-            selected = ", ".join(f"{quote_ident(table_columns[c.lower()])} as {quote_ident(c)}" for c in columns)
+            # The table names a column by its first spelling (case-insensitively).
+            selected = "".join(f"{quote_ident(table_columns[c])} as {quote_ident(c)}, " for c in columns)
             rows_file = f"{ROWS_DIR}/{version}.parquet"
             self._write_query(
                 rows_file,
-                f"select {selected}{', ' if selected else ''}_file_uri, _file_row_number, _loaded_at, "
-                f"_integration_name from {RAW_SCHEMA}.impression_rows where _file_uri = ? order by _file_row_number",
+                f"select {selected}{ROWS_METADATA} from {RAW_SCHEMA}.impression_rows "
+                f"where _file_uri = ? order by _file_row_number",
                 uri,
             )
         if rows_rejected:
             rejects_file = f"{REJECTS_DIR}/{version}.parquet"
-            self._write_query(
-                rejects_file,
-                f"select _file_uri, line_number, error, raw_text, _loaded_at, _integration_name "
-                f"from {RAW_SCHEMA}.rejected_lines where _file_uri = ? order by line_number",
-                uri,
-            )
+            self._write_query(rejects_file, f"{REJECTS_SELECT} where _file_uri = ? order by line_number", uri)
         return rows_file, rejects_file
 
-    def _write_query(self, name: str, sql: str, uri: str) -> None:
-        """Stream `sql` (one landed file's rows, `uri` its parameter) into the lake object `name`."""
-        _write_object(self.lake, name, self.con.execute(sql, [uri]).to_arrow_reader(_READ_BATCH))
+    def _write_query(self, name: str, sql: str, *params: str) -> None:
+        """Stream `sql` (with its `params`) into the lake object `name`."""
+        _write_object(self.lake, name, self.con.execute(sql, list(params)).to_arrow_reader(_READ_BATCH))
 
 
 def new_commit_id() -> str:

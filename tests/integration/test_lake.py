@@ -1,6 +1,7 @@
 """The Parquet lake (`load --lake-uri`) on file://, s3:// (moto_server) and gs:// (the GCS emulator):
 every record landed or rejected, skip by etag, a changed file replaced, a failed file recorded and
-retried, and a writer killed mid-file leaves readers seeing nothing of it."""
+retried, a writer killed mid-file leaves readers seeing nothing of it, column names in lower case,
+every folder holding its empty object, and dbt's DuckDB views over the lake (vars.sigma_lake_uri)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ import pytest
 
 from loader.config import ConfigError, LoadConfig, build_config
 from loader.destinations.lake import (
+    EMPTY_OBJECT,
     MANIFEST_DIR,
+    REJECTS_DIR,
     ROWS_DIR,
     Lake,
     current_entries,
@@ -31,7 +34,8 @@ from loader.landing import LoadSummary, run_load
 from sigma_impressions.pipeline import RunSettings
 from tests.conftest import GcsBucket, S3Bucket
 from tests.helpers.accounting import count_records
-from tests.helpers.exports import ExportDir
+from tests.helpers.dbt_project import run_dbt
+from tests.helpers.exports import ExportDir, query
 from tests.helpers.processes import clean_env
 
 HEADER = "request_time,user_email,workbook_url_id,element_id\n"
@@ -108,13 +112,42 @@ def test_every_record_lands_or_is_rejected_with_its_line(place: Place) -> None:
     assert summary.rows_loaded + summary.rows_rejected == count_records(RUN1.encode()) + count_records(RUN2.encode())
     rows = read_committed(place.lake())
     assert rows.num_rows == summary.rows_loaded == 3
-    # One column per header as written, the loader's columns beside them; Parquet schemas merged.
-    assert {"request_time", "User Email", "Request Time", "_file_row_number", "_loaded_at"} <= set(rows.column_names)
+    # One column per header, in lower case, the loader's columns beside them; Parquet schemas merged.
+    assert {"request_time", "user email", "request time", "_file_row_number", "_loaded_at"} <= set(rows.column_names)
+    assert all(name == name.lower() for name in rows.column_names)
     rejects = read_committed(place.lake(), "rejected_lines").to_pylist()
     assert [(r["line_number"], r["raw_text"]) for r in rejects] == [(3, "broken,line,with,too,many")]
     entries = current_entries(read_manifest(place.lake()))
     assert {e["status"] for e in entries.values()} == {"loaded"}
     assert all(e["etag"] for e in entries.values())
+    # The manifest names the columns as written in the data object, the headers as written in the file.
+    second = next(e for e in entries.values() if e["file_uri"].endswith("run2.csv.gz"))
+    assert (second["headers"], second["columns"]) == (
+        ["User Email", "Request Time", "Workbook URL ID"],
+        ["user email", "request time", "workbook url id"],
+    )
+
+
+def test_every_folder_holds_its_empty_object_from_the_first_load(place: Place) -> None:
+    summary = place.load()  # no export yet
+    assert summary.ok and summary.files_seen == 0
+    lake = place.lake()
+    for folder in (ROWS_DIR, REJECTS_DIR, MANIFEST_DIR):
+        names = [p.rsplit("/", 1)[-1] for p in lake.fs.ls(lake.path(folder), detail=False)]
+        assert names == [EMPTY_OBJECT], folder
+    assert read_manifest(lake).num_rows == 0
+    place.put("run2.csv.gz", RUN2)
+    place.load()
+    entries = list(current_entries(read_manifest(lake)).values())
+    for folder, column in ((ROWS_DIR, "rows_file"), (REJECTS_DIR, "rejects_file")):
+        with lake.fs.open(lake.path(f"{folder}/{EMPTY_OBJECT}"), "rb") as handle:
+            empty = pq.read_schema(handle)
+        with lake.fs.open(lake.path(entries[0][column]), "rb") as handle:
+            written = pq.read_schema(handle)
+        # The same Parquet types as the objects it is unioned with, its columns those of every object.
+        assert [written.field(name) for name in empty.names] == list(empty), folder
+        names = sorted(p.rsplit("/", 1)[-1] for p in lake.fs.ls(lake.path(folder), detail=False))
+        assert names[0] == EMPTY_OBJECT and len(names) == 2  # sorts first, written once
 
 
 def test_rerun_skips_by_etag_and_commits_nothing(place: Place) -> None:
@@ -165,10 +198,10 @@ def test_lake_objects_are_zstd_parquet(tmp_path: Path) -> None:
     place = Place("file", tmp_path, None)
     place.put("run1.csv", RUN1)
     place.load()
-    data = next((tmp_path / "lake" / ROWS_DIR).glob("*.parquet"))
-    metadata = pq.ParquetFile(data).metadata
+    (entry,) = current_entries(read_manifest(place.lake())).values()
+    metadata = pq.ParquetFile(tmp_path / "lake" / entry["rows_file"]).metadata
     assert metadata.row_group(0).column(0).compression == "ZSTD"
-    assert len(list((tmp_path / "lake" / MANIFEST_DIR).glob("*.parquet"))) == 1
+    assert len(list((tmp_path / "lake" / MANIFEST_DIR).glob("*.parquet"))) == 2  # the empty object, one commit
 
 
 def test_bad_lake_uri_is_one_clear_line() -> None:
@@ -248,3 +281,61 @@ def test_run_with_a_lake_builds_the_duckdb_marts_from_it(tmp_path: Path) -> None
         ).fetchone()
     assert rows == (2,)
     assert view == ("VIEW",)  # the raw relations are views over the lake, not landed tables
+
+
+STAGING = ["run", "--select", "stg_sigma__impression_rows", "stg_sigma__rejected_lines", "stg_sigma__loaded_files"]
+
+
+def _view_columns(database: Path, view: str) -> list[str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return [row[0] for row in con.execute(f"describe sigma_raw.{view}").fetchall()]
+
+
+@pytest.mark.dbt
+def test_duckdb_reads_the_lake_through_static_views(tmp_path: Path) -> None:
+    """A lake with no file yet, then files spelling a header in other cases, read by dbt on DuckDB."""
+    place = Place("file", tmp_path, None)
+    assert place.exports is not None
+    place.load()  # nothing exported yet: the folders hold their empty objects only
+    reader = tmp_path / "reader.duckdb"
+    dbt_vars = {"sigma_lake_uri": place.lake_uri}
+    run_dbt(STAGING, reader, tmp_path / "dbt", vars=dbt_vars)
+    metadata = ["_file_uri", "_file_row_number", "_loaded_at", "_integration_name"]
+    assert _view_columns(reader, "impression_rows") == metadata
+    assert query(reader, "select count(*) from staging.stg_sigma__impression_rows") == [(0,)]
+
+    place.exports.write(
+        "first.csv", "Request_Time,User_Email,Workbook_URL_ID\n2026-11-25 10:00,a@x.com,wb1\n", age=timedelta(hours=3)
+    )
+    place.load()
+    place.exports.write(
+        "later.csv",
+        "request_time,user_email,workbook_url_id\n2026-11-25 11:00,b@x.com,wb2\nx,y\n",
+        age=timedelta(hours=2),
+    )
+    place.exports.write(
+        "first.csv", "Request_Time,User_Email,Workbook_URL_ID\n2026-11-25 10:30,c@x.com,wb1\n", age=timedelta(hours=1)
+    )
+    place.load()
+    lake = tmp_path / "lake"
+    # An object no manifest row names (a killed writer's, under a committed-looking name): never read.
+    (entry,) = [e for e in current_entries(read_manifest(place.lake())).values() if e["file_uri"].endswith("later.csv")]
+    (lake / ROWS_DIR / "99999999T999999999999Z-left.parquet").write_bytes((lake / entry["rows_file"]).read_bytes())
+
+    run_dbt(STAGING, reader, tmp_path / "dbt", vars=dbt_vars)
+    assert _view_columns(reader, "impression_rows") == [*metadata, "request_time", "user_email", "workbook_url_id"]
+    staged = query(
+        reader,
+        "select _file_uri, request_time, user_email, rejection_reason "
+        "from staging.stg_sigma__impression_rows order by request_time",
+    )
+    assert [(uri.rsplit("/", 1)[-1], str(at), email, reason) for uri, at, email, reason in staged] == [
+        ("first.csv", "2026-11-25 10:30:00", "c@x.com", None),  # the replaced version is not read
+        ("later.csv", "2026-11-25 11:00:00", "b@x.com", None),  # one request_time column feeds both
+    ]
+    assert query(reader, "select line_number, raw_text from staging.stg_sigma__rejected_lines") == [(3, "x,y")]
+    files = query(reader, "select file_uri, headers, rows_loaded from sigma_raw.loaded_files order by 1")
+    assert [(uri.rsplit("/", 1)[-1], headers, loaded) for uri, headers, loaded in files] == [
+        ("first.csv", ["Request_Time", "User_Email", "Workbook_URL_ID"], 1),
+        ("later.csv", ["request_time", "user_email", "workbook_url_id"], 1),
+    ]
