@@ -38,6 +38,7 @@ from sigma_impressions.pipeline import (
     summary_text,
 )
 from sigma_impressions.publish import DEFAULT_PUBLISHED, PUBLISHED_ENV
+from sigma_impressions.report.sections import SECTIONS
 
 PUBLISHED_HELP = (
     f"the read-only snapshot of the marts that readers open (default {DEFAULT_PUBLISHED}) [{PUBLISHED_ENV}]"
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Files already loaded with the same etag are skipped. Bad records go to "
         "sigma_raw.rejected_lines; unreadable files are marked failed in sigma_raw.loaded_files. "
         "With --lake-uri, the same lands as Parquet objects in the lake, committed by its manifest log "
-        "(README: the Parquet lake).",
+        "(docs/lake-and-spark.md).",
     )
     _source_options(load)
 
@@ -177,12 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     inventory = commands.add_parser(
         "inventory",
-        help="sync workbooks, pages, elements and members from Sigma's REST API",
+        help="sync workbooks, pages, elements, members and teams from Sigma's REST API",
         description="Read the inventory from Sigma's REST API v2 and land it in sigma_raw "
-        "(sigma_workbooks, sigma_workbook_pages, sigma_workbook_elements, sigma_members; one row per "
-        "sync in inventory_syncs), in one transaction: a failed sync changes nothing. Pages and "
-        "elements are fetched for new or changed workbooks only, unless --full. Workbooks Sigma no "
-        "longer lists keep their rows with deleted_at set. Exit 0 when the sync succeeded.",
+        "(sigma_workbooks, sigma_workbook_pages, sigma_workbook_elements, sigma_members, sigma_teams, "
+        "sigma_team_members; one row per sync in inventory_syncs), in one transaction: a failed sync "
+        "changes nothing. Pages and elements are fetched for new or changed workbooks only, unless "
+        "--full. Workbooks, members and teams Sigma no longer lists keep their rows with deleted_at "
+        "set. Exit 0 when the sync succeeded (docs/inventory-sync.md).",
     )
     _api_options(inventory, with_database=True)
     inventory.add_argument(
@@ -196,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         "after a successful build (data-test warnings included) every mart is copied into the "
         "read-only snapshot file, which is replaced whole, so readers never wait for the run or "
         "see half of it. A failed build publishes nothing; a failed publish exits 1 and leaves "
-        "the previous snapshot as it was. Then `dbt source freshness`: one line says how old the "
+        "the previous snapshot as it was (with --target spark there is no publish step: the marts "
+        "are Parquet tables under <lake>/marts/). Then `dbt source freshness`: one line says how old the "
         "newest export file is. When the Sigma API settings are present, the inventory is synced "
         "first; a failed sync keeps the previous inventory, the build goes on, and the exit is 1. "
         "Non-zero exit when a step fails or the newest export file is older than "
@@ -226,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="print the marts: popular, unused, active users, rejected and unmatched rows (or an HTML page)",
+        help="print the marts: popular, unused, active users, teams, rejected, unmatched and excluded rows, "
+        "the exports' events and files (or an HTML page)",
         description="Read the marts from the published snapshot (read-only; what `run` and "
         "`publish` write, so the report works while a run is in progress) and print them; every "
         "number is a marts' column (the windows end at the marts' as_of_date). --database reads "
@@ -251,16 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--limit", type=int, default=10, help="rows per section (default 10)")
     report.add_argument(
         "--section",
-        choices=(
-            "all",
-            "popular",
-            "unused_workbooks",
-            "unused_elements",
-            "users",
-            "rejected",
-            "unmatched",
-            "files",
-        ),
+        choices=("all", *SECTIONS),
         default="all",
         help="print one section only (with --format csv: one plain CSV table)",
     )
@@ -445,7 +440,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import io
 
-    from sigma_impressions.report import SECTIONS, ReportError, print_report
+    from sigma_impressions.report import ReportError, print_report
     from sigma_impressions.report.render import write_report_file
 
     try:

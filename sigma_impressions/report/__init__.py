@@ -1,17 +1,20 @@
 """`sigma-impressions report`: what an admin acts on, read from the marts.
 
-sections.build_report(database, limit, sections) -> list[Section] is the data (every number a
-marts' contract column); render holds one function per output format (RENDERERS) and
-print_report, which the CLI calls. source.report_database chooses the file every format reads:
-the published snapshot unless a database is given. html.py renders the one-page HTML report
-(charts, drill-down) from its template in templates/.
+source.report_database chooses the file every format reads (the published snapshot unless a
+database is given) and source.connect opens it read-only; queries holds every query the report
+runs (the marts' contract columns, the rules as the marts decide them); sections defines the
+sections and build_report(database, limit, sections) -> list[Section] reads each once; render
+holds one function per text format (RENDERERS) and print_report, which the CLI calls; html
+lays the same sections and the page's own parts out as one self-contained page (charts from
+charts.py, markup from templates/report.html.j2).
 """
 
 from sigma_impressions.report.render import RENDERERS, print_report
-from sigma_impressions.report.sections import FIXES, SECTIONS, ReportError, Section, build_report, trend
-from sigma_impressions.report.source import report_database
+from sigma_impressions.report.sections import FILE_FIXES, FIXES, SECTIONS, Section, build_report
+from sigma_impressions.report.source import ReportError, report_database
 
 __all__ = [
+    "FILE_FIXES",
     "FIXES",
     "RENDERERS",
     "SECTIONS",
@@ -20,5 +23,4 @@ __all__ = [
     "build_report",
     "print_report",
     "report_database",
-    "trend",
 ]

@@ -16,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from sigma_impressions.report.sections import SECTIONS, ReportError, Section, build_report
+from sigma_impressions.report.sections import SECTIONS, Section, build_report
+from sigma_impressions.report.source import ReportError
 
 
 def print_report(database: str, fmt: str, limit: int, stream: TextIO, sections: tuple[str, ...] = SECTIONS) -> int:
@@ -80,6 +81,8 @@ def render_markdown(report: list[Section], stream: TextIO) -> None:
     stream.write("# Sigma impressions report\n")
     for section in report:
         stream.write(f"\n## {section.title}\n\n")
+        if section.note:
+            stream.write(f"_{section.note}_\n\n")
         if not section.rows:
             stream.write(f"_{section.empty_text}_\n")
             continue
@@ -98,11 +101,11 @@ TABLE_COLUMNS = {
         "rank",
         "workbook_name",
         "owner_email",
+        "impressions_30d",
         "impressions_14d",
-        "unique_users_14d",
         "impressions_previous_14d",
         "trend",
-        "impressions_30d",
+        "unique_users_14d",
         "last_impression_at",
     ],
     "unused_workbooks": [
@@ -120,10 +123,12 @@ TABLE_COLUMNS = {
         "element_name",
         "element_type",
         "owner_email",
+        "status",
         "last_impression_at",
         "impressions_90d",
         "is_stale",
     ],
+    "teams": ["team_name", "member_count", "active_members_14d", "impressions_30d", "workbooks_viewed_30d"],
     "rejected": ["reason", "rows_rejected", "files", "fix"],
     "unmatched": ["workbook_url_id", "element_id", "reason", "impressions", "unique_users", "last_seen_at", "fix"],
     "files": ["file_uri", "status", "problem", "fix"],
@@ -140,6 +145,7 @@ LABELS = {
     "impressions_14d": "14d",
     "impressions_30d": "30d",
     "impressions_90d": "90d",
+    "impressions_total": "all history",
     "unique_users_14d": "users 14d",
     "impressions_previous_14d": "prev 14d",
     "last_impression_at": "last seen",
@@ -149,27 +155,36 @@ LABELS = {
     "is_stale": "stale",
     "rows_rejected": "rows",
     "unique_users": "users",
+    "team_name": "team",
+    "member_count": "members",
+    "active_members_14d": "active 14d",
+    "event_name": "event",
+    "event_status": "status",
 }
 
 
 def render_table(report: list[Section], stream: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     terminal = hasattr(stream, "isatty") and stream.isatty()
     console = Console(file=stream, width=None if terminal else 200, highlight=False)
     for section in report:
-        table = Table(title=section.title, title_justify="left", show_lines=False)
+        console.print(Text(section.title, style="bold"))
+        if section.note:
+            console.print(Text(section.note, style="italic"))
         if not section.rows:
-            console.print(f"[bold]{section.title}[/bold]\n  {section.empty_text}\n")
+            console.print(Text(f"  {section.empty_text}\n"))
             continue
+        table = Table(show_lines=False)
         shown = [c for c in TABLE_COLUMNS.get(section.key, section.columns) if c in section.columns]
         for column in shown:
             values = [row.get(column) for row in section.rows if row.get(column) is not None]
             numeric = bool(values) and all(isinstance(v, int | Decimal) and not isinstance(v, bool) for v in values)
             table.add_column(LABELS.get(column, column), justify="right" if numeric else "left", overflow="fold")
         for row in section.rows:
-            table.add_row(*(_shown(row.get(c)) for c in shown))
+            table.add_row(*(Text(_shown(row.get(c))) for c in shown))  # names are text, not markup
         if section.more:
             table.caption = f"and {section.more} more (raise --limit)"
         console.print(table)

@@ -1,15 +1,20 @@
-"""The report's data: each section read (read-only) from the marts' contract columns, as rows.
+"""The report's sections: what each shows (title, columns, what an empty one says), its rows read
+once by its query (sigma_impressions.report.queries), and the fix texts a reader acts on.
 
-Sections: the most viewed workbooks over 14 days with their trend against the previous 14 days,
-workbooks and elements with no impression in 30 days (deprecation candidates, with owner), the
-most active users, rejected rows and unmatched impressions with the fix to make, files with a
-problem. Nothing here is recomputed: the numbers and the as-of date are the marts' own columns.
-A renderer (sigma_impressions.report.render) turns a list of Section into text.
+Sections, in order: `popular` (workbooks viewed in 30 days, by the mart's popularity_rank, with
+the 14-day trend label), `unused_workbooks` and `unused_elements` (the marts'
+is_cleanup_candidate rows, usage_status as their status, with owner), `users` (most active over
+30 days), `teams` (adoption per team, `(no team)` included), `rejected` (rows not counted, by
+reason), `unmatched` (impressions not in the inventory), `excluded` (what the exclusion rules
+left out, by reason), `events` (the event mix of the loaded exports) and `files` (export files
+with a problem). The numbers, rules and the as-of date are the marts' own columns; this module
+adds only presentation: the fix to make for a reason or a file's problem, which setting an
+exclusion reason comes from, and what an empty event name means. Every renderer
+(render.RENDERERS, html) turns the same Sections into its format.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,20 +22,10 @@ from typing import Any
 
 import duckdb
 
-from loader.contract import load_aliases, map_headers, missing_required
+from sigma_impressions.report import queries
+from sigma_impressions.report.source import ReportError, connect, one_line
 
-MARTS = "marts"
-REQUIRED_MARTS = (
-    "sigma_workbook_impressions",
-    "sigma_element_impressions",
-    "sigma_user_activity",
-    "sigma_rejected_impressions",
-    "sigma_unmatched_impressions",
-    "fct_sigma_impressions",
-)
-NOT_BUILT = "run `sigma-impressions run` or `dbt build` first"
-
-# The fix for each rejection / unmatched reason (the README's troubleshooting list says the same).
+# The fix for each rejection / unmatched reason (docs/operations.md's troubleshooting list says the same).
 FIXES = {
     "missing_request_time": "the row has no request time: the export needs a request_time column "
     "(or an alias in vars.sigma_column_aliases) with a value on every row",
@@ -47,30 +42,202 @@ FIXES = {
     "seeds/sigma_workbook_elements.csv or vars.sigma_workbook_elements_relation); it still counts for its workbook",
 }
 
-WINDOWED = ("popular", "unused_workbooks", "unused_elements", "users")
-SECTIONS = ("popular", "unused_workbooks", "unused_elements", "users", "rejected", "unmatched", "files")
-TITLES = {
-    "popular": "Most viewed workbooks (last 14 days, trend vs the 14 days before)",
-    "unused_workbooks": "Workbooks with no impressions in 30 days (deprecation candidates)",
-    "unused_elements": "Elements with no impressions in 30 days (deprecation candidates)",
-    "users": "Most active users (last 30 days)",
-    "rejected": "Rejected rows (counted nowhere): fix the export",
-    "unmatched": "Impressions not matched to the inventory",
-    "files": "Export files with a problem (sigma_raw.loaded_files)",
+# The fix for a file's problem, by how marts.sigma_export_files' `problem` text begins.
+FILE_FIXES = {
+    "cannot be read": "check read access (s3:GetObject / storage.objects.get) or re-upload the file; "
+    "the next load retries it",
+    "no column for": "add the column to the Sigma export, or add the file's header spelling to "
+    "vars.sigma_column_aliases in dbt_project.yml",
+    "no view events": "set vars.sigma_view_event_pattern / sigma_success_status_pattern in dbt_project.yml "
+    "to your export's event names and statuses (the `events` section, marts.sigma_export_events, lists them)",
+    "no element_id column": "add the element id (element_id or node_id) to the export to get element metrics",
 }
-EMPTY = {
-    "popular": "no workbook impressions in the last 14 days",
-    "unused_workbooks": "every workbook was opened in the last 30 days",
-    "unused_elements": "every element was viewed in the last 30 days",
-    "users": "no user activity yet",
-    "rejected": "no rejected rows",
-    "unmatched": "every impression matched the inventory",
-    "files": "every loaded file was read and has the required columns",
+
+# The setting in dbt_project.yml behind each exclusion reason.
+EXCLUSION_RULES = {
+    "user_pattern": "vars.sigma_excluded_users",
+    "member_type": "vars.sigma_excluded_member_types",
+    "owner_view": "vars.sigma_exclude_owner_views",
 }
 
 
-class ReportError(Exception):
-    """The report cannot be read; the message is one line that says what to do."""
+def file_fix(problem: str | None) -> str:
+    """The fix for a file's problem ('' when none is known)."""
+    return next((fix for start, fix in FILE_FIXES.items() if (problem or "").startswith(start)), "")
+
+
+def _with_fix(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "fix": FIXES.get(row["reason"], "")} for row in rows]
+
+
+def _with_rule(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "rule": EXCLUSION_RULES.get(row["reason"], "")} for row in rows]
+
+
+def _events_note(rows: list[dict[str, Any]]) -> str:
+    """What an empty event name or status means (NULL: the file has no such column)."""
+    missing = [row["event_name"] is None and row["event_status"] is None for row in rows]
+    if rows and all(missing):
+        return "exports have no event columns: every row counts"
+    if any(row["event_name"] is None or row["event_status"] is None for row in rows):
+        return "no event name or status: files without that column (with neither, every row counts)"
+    return ""
+
+
+def _with_file_fix(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "fix": file_fix(row["problem"])} for row in rows]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one section shows and where its rows come from."""
+
+    title: str
+    empty: str  # shown instead of an empty table
+    columns: tuple[str, ...]  # the columns of the data formats, in order
+    read: Callable[[duckdb.DuckDBPyConnection], list[dict[str, Any]]]
+    windowed: bool = False  # its numbers are windows ending at the marts' as_of_date
+    note: Callable[[list[dict[str, Any]]], str] | None = None  # a line shown under the title, from the rows
+
+
+# A column keeps its place in its section; a new column comes after the old ones (CSV readers
+# may go by position).
+SPECS: dict[str, Spec] = {
+    "popular": Spec(
+        "Most viewed workbooks (ranked by 30 days; trend: last 14 days vs the 14 days before)",
+        "no workbook impressions in the last 30 days",
+        (
+            "rank",
+            "workbook_name",
+            "workbook_url_id",
+            "owner_email",
+            "impressions_14d",
+            "unique_users_14d",
+            "impressions_previous_14d",
+            "trend",
+            "impressions_30d",
+            "unique_users_30d",
+            "last_impression_at",
+            "workbook_url",
+        ),
+        queries.popular,
+        windowed=True,
+    ),
+    "unused_workbooks": Spec(
+        "Workbooks with no impressions in 30 days (deprecation candidates)",
+        "no cleanup candidate: every live workbook was viewed in the last 30 days and none is stale",
+        (
+            "workbook_name",
+            "workbook_url_id",
+            "path",
+            "owner_email",
+            "status",
+            "last_impression_at",
+            "days_since_last_impression",
+            "impressions_90d",
+            "is_stale",
+            "workbook_url",
+        ),
+        queries.unused_workbooks,
+        windowed=True,
+    ),
+    "unused_elements": Spec(
+        "Elements with no impressions in 30 days (deprecation candidates)",
+        "no cleanup candidate: every live element was viewed in the last 30 days and none is stale",
+        (
+            "element_name",
+            "element_id",
+            "page_name",
+            "element_type",
+            "workbook_name",
+            "workbook_url_id",
+            "owner_email",
+            "last_impression_at",
+            "impressions_90d",
+            "is_stale",
+            "status",
+            "days_since_last_impression",
+            "path",
+        ),
+        queries.unused_elements,
+        windowed=True,
+    ),
+    "users": Spec(
+        "Most active users (last 30 days)",
+        "nobody viewed a workbook in the last 30 days",
+        (
+            "rank",
+            "user_email",
+            "impressions_7d",
+            "impressions_14d",
+            "impressions_30d",
+            "workbooks_viewed_30d",
+            "last_impression_at",
+            "is_active_14d",
+        ),
+        queries.users,
+        windowed=True,
+    ),
+    "teams": Spec(
+        "Teams: impressions (last 30 days) and active members (last 14 days)",
+        "no team and no user activity yet",
+        ("team_name", "team_id", "member_count", "active_members_14d", "impressions_30d", "workbooks_viewed_30d"),
+        queries.teams,
+        windowed=True,
+    ),
+    "rejected": Spec(
+        "Rejected rows (counted nowhere): fix the export",
+        "no rejected rows",
+        ("reason", "rows_rejected", "files", "example_file", "fix"),
+        lambda con: _with_fix(queries.rejected(con)),
+    ),
+    "unmatched": Spec(
+        "Impressions not matched to the inventory",
+        "every impression matched the inventory",
+        (
+            "workbook_url_id",
+            "element_id",
+            "reason",
+            "impressions",
+            "unique_users",
+            "first_seen_at",
+            "last_seen_at",
+            "fix",
+        ),
+        lambda con: _with_fix(queries.unmatched(con)),
+    ),
+    "excluded": Spec(
+        "Impressions the exclusion rules leave out (counted in no mart but fct_sigma_impressions)",
+        "no exclusion rule is set or none matched",
+        ("reason", "users", "workbooks", "impressions_total", "impressions_30d", "rule"),
+        lambda con: _with_rule(queries.excluded(con)),
+        windowed=True,
+    ),
+    "events": Spec(
+        "Event mix of the loaded exports (only counted events are impressions)",
+        "no export row loaded yet",
+        ("event_name", "event_status", "rows", "files", "counted"),
+        queries.events,
+        note=_events_note,
+    ),
+    "files": Spec(
+        "Export files with a problem (marts.sigma_export_files)",
+        "every export file was read and has the required columns and view events",
+        (
+            "file_uri",
+            "status",
+            "rows_loaded",
+            "problem",
+            "fix",
+            "is_blocking",
+            "last_modified",
+            "view_event_rows",
+            "rejected_rows",
+        ),
+        lambda con: _with_file_fix(queries.files(con)),
+    ),
+}
+SECTIONS = tuple(SPECS)
 
 
 @dataclass
@@ -80,347 +247,47 @@ class Section:
     key: str  # one of SECTIONS
     columns: list[str]  # the columns of the data formats, in order
     rows: list[dict[str, Any]] = field(default_factory=list)
-    more: int = 0  # rows beyond --limit
-    as_of_date: date | None = None  # the report date the marts' windows end at (windowed sections)
+    more: int = 0  # rows beyond the limit
+    as_of_date: date | None = None  # the date the marts' windows end at (windowed sections)
+    note: str = ""  # a line the text and HTML formats show under the title
 
     @property
     def title(self) -> str:
-        return TITLES[self.key]
+        return SPECS[self.key].title
 
     @property
     def empty_text(self) -> str:
         """What to show instead of an empty table."""
-        return EMPTY[self.key]
+        return SPECS[self.key].empty
+
+
+def read_sections(con: duckdb.DuckDBPyConnection, limit: int, keys: tuple[str, ...] = SECTIONS) -> list[Section]:
+    """Each section in `keys` read once from the open marts, at most `limit` rows each."""
+    as_of = queries.as_of_date(con)
+    report = []
+    for key in keys:
+        spec = SPECS[key]
+        rows = spec.read(con)
+        report.append(
+            Section(
+                key,
+                list(spec.columns),
+                rows[:limit],
+                max(len(rows) - limit, 0),
+                as_of if spec.windowed else None,
+                spec.note(rows) if spec.note else "",
+            )
+        )
+    return report
 
 
 def build_report(database: str, limit: int, sections: tuple[str, ...] = SECTIONS) -> list[Section]:
-    """Read every requested section from the marts."""
-    con = _connect(database)
+    """Read every requested section from the marts in `database` (read-only). Raises ReportError
+    (one line) when the file cannot be opened or its marts are not built."""
+    con = connect(database, queries.MARTS)
     try:
-        columns = _mart_columns(con)
-        missing = [m for m in REQUIRED_MARTS if m not in columns]
-        if missing:
-            raise ReportError(f"{database} has no {MARTS}.{missing[0]} yet: {NOT_BUILT}")
-        builders: dict[str, Callable[..., Section]] = {
-            "popular": _popular,
-            "unused_workbooks": _unused_workbooks,
-            "unused_elements": _unused_elements,
-            "users": _users,
-            "rejected": _rejected,
-            "unmatched": _unmatched,
-            "files": _files,
-        }
-        as_of = _as_of_date(con)
-        report = [builders[key](con, columns, limit) for key in sections]
-        for section in report:
-            if section.key in WINDOWED:
-                section.as_of_date = as_of
-        return report
+        return read_sections(con, max(limit, 0), sections)
     except duckdb.Error as exc:
-        raise ReportError(f"cannot read the marts in {database}: {' '.join(str(exc).split())[:200]}") from exc
+        raise ReportError(f"cannot read the marts in {database}: {one_line(str(exc))}") from exc
     finally:
         con.close()
-
-
-def _as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The report date of the build (the marts' as_of_date column; None when no workbook row)."""
-    row = con.execute(f"select max(as_of_date) from {MARTS}.sigma_workbook_impressions").fetchone()
-    return row[0] if row else None
-
-
-def _connect(database: str) -> duckdb.DuckDBPyConnection:
-    if not os.path.exists(database):
-        raise ReportError(f"no database at {database}: {NOT_BUILT}")
-    try:
-        return duckdb.connect(database, read_only=True)
-    except duckdb.Error as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise ReportError(
-                f"the database {database} is in use by another process (a load or dbt build?): "
-                "read the published snapshot instead (report without --database), or wait for it to finish"
-            ) from exc
-        raise ReportError(f"cannot open {database}: {' '.join(text.split())[:200]}") from exc
-
-
-def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    rows = con.execute(
-        "select table_name, column_name from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = ? "
-        "order by table_name, ordinal_position",
-        [MARTS],
-    ).fetchall()
-    out: dict[str, list[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, []).append(column)
-    return out
-
-
-def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _limited(key: str, columns: list[str], rows: list[dict[str, Any]], limit: int) -> Section:
-    return Section(key, columns, rows[:limit], max(len(rows) - limit, 0))
-
-
-def _popular(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            w.workbook_name,
-            w.workbook_url_id,
-            w.owner_email,
-            w.total_impressions_14d as impressions_14d,
-            w.unique_users_14d,
-            w.impressions_previous_14d,
-            w.total_impressions_30d as impressions_30d,
-            w.last_impression_at
-        from marts.sigma_workbook_impressions as w
-        where w.total_impressions_14d > 0
-        order by w.total_impressions_14d desc, w.unique_users_14d desc, w.workbook_name
-        """,
-    )
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-        row["trend"] = trend(row["impressions_14d"], row["impressions_previous_14d"])
-    cols = [
-        "rank",
-        "workbook_name",
-        "workbook_url_id",
-        "owner_email",
-        "impressions_14d",
-        "unique_users_14d",
-        "impressions_previous_14d",
-        "trend",
-        "impressions_30d",
-        "last_impression_at",
-    ]
-    return _limited("popular", cols, rows, limit)
-
-
-def trend(current: int | None, previous: int | None) -> str:
-    """'+35%', '-20%', 'flat', 'new' (nothing before) or '' (nothing in either period)."""
-    current, previous = int(current or 0), int(previous or 0)
-    if previous == 0:
-        return "new" if current > 0 else ""
-    change = round(100 * (current - previous) / previous)
-    return "flat" if change == 0 else f"{change:+d}%"
-
-
-def _unused_workbooks(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            workbook_name,
-            workbook_url_id,
-            path,
-            owner_email,
-            last_impression_at,
-            days_since_last_impression,
-            total_impressions_90d as impressions_90d,
-            is_stale
-        from marts.sigma_workbook_impressions
-        where
-            total_impressions_30d = 0
-            -- An archived or deleted workbook is no cleanup candidate.
-            and not is_archived
-            and not is_deleted
-        order by last_impression_at asc nulls first, workbook_name
-        """,
-    )
-    for row in rows:
-        row["status"] = "never opened" if row["last_impression_at"] is None else "not opened in 30 days"
-    cols = [
-        "workbook_name",
-        "workbook_url_id",
-        "path",
-        "owner_email",
-        "status",
-        "last_impression_at",
-        "days_since_last_impression",
-        "impressions_90d",
-        "is_stale",
-    ]
-    return _limited("unused_workbooks", cols, rows, limit)
-
-
-def _unused_elements(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            e.element_name,
-            e.element_id,
-            e.page_name,
-            e.element_type,
-            w.workbook_name,
-            e.workbook_url_id,
-            w.owner_email,
-            e.last_impression_at,
-            e.total_impressions_90d as impressions_90d,
-            e.is_stale
-        from marts.sigma_element_impressions as e
-        left join marts.sigma_workbook_impressions as w
-            on e.workbook_url_id = w.workbook_url_id
-        where
-            e.total_impressions_30d = 0
-            -- A deleted element, or one of an archived workbook, is no cleanup candidate.
-            and not e.is_deleted
-            and not coalesce(w.is_archived, false)
-        order by e.last_impression_at asc nulls first, w.workbook_name, e.page_name, e.element_name
-        """,
-    )
-    cols = [
-        "element_name",
-        "element_id",
-        "page_name",
-        "element_type",
-        "workbook_name",
-        "workbook_url_id",
-        "owner_email",
-        "last_impression_at",
-        "impressions_90d",
-        "is_stale",
-    ]
-    return _limited("unused_elements", cols, rows, limit)
-
-
-def _users(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            user_email,
-            impressions_7d,
-            impressions_14d,
-            impressions_30d,
-            workbooks_viewed_30d,
-            last_impression_at,
-            is_active_14d
-        from marts.sigma_user_activity
-        order by impressions_30d desc, impressions_14d desc, user_email
-        """,
-    )
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    cols = [
-        "rank",
-        "user_email",
-        "impressions_7d",
-        "impressions_14d",
-        "impressions_30d",
-        "workbooks_viewed_30d",
-        "last_impression_at",
-        "is_active_14d",
-    ]
-    return _limited("users", cols, rows, limit)
-
-
-def _rejected(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            reason,
-            count(*) as rows_rejected,
-            count(distinct _file_uri) as files,
-            min(_file_uri) as example_file
-        from marts.sigma_rejected_impressions
-        group by reason
-        order by rows_rejected desc, reason
-        """,
-    )
-    for row in rows:
-        row["fix"] = FIXES.get(row["reason"], "")
-    cols = ["reason", "rows_rejected", "files", "example_file", "fix"]
-    return _limited("rejected", cols, rows, limit)
-
-
-def _unmatched(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    rows = _query(
-        con,
-        """
-        select
-            workbook_url_id,
-            element_id,
-            reason,
-            impressions,
-            unique_users,
-            first_seen_at,
-            last_seen_at
-        from marts.sigma_unmatched_impressions
-        order by impressions desc, workbook_url_id, element_id nulls first, reason
-        """,
-    )
-    for row in rows:
-        row["fix"] = FIXES.get(row["reason"], "")
-    cols = [
-        "workbook_url_id",
-        "element_id",
-        "reason",
-        "impressions",
-        "unique_users",
-        "first_seen_at",
-        "last_seen_at",
-        "fix",
-    ]
-    return _limited("unmatched", cols, rows, limit)
-
-
-def _aliases() -> dict[str, list[str]] | None:
-    """The header aliases from dbt_project.yml; None when no project is next to the package."""
-    try:
-        return load_aliases()
-    except (OSError, ValueError):
-        return None
-
-
-def _files(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]], limit: int) -> Section:
-    """Failed files, and loaded files whose header lacks a column (the README's "no data appears")."""
-    cols = ["file_uri", "status", "rows_loaded", "problem", "fix"]
-    present = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = 'sigma_raw' "
-        "and table_name = 'loaded_files'"
-    ).fetchone()[0]
-    if not present:
-        return Section("files", cols)
-    files = _query(
-        con,
-        "select file_uri, status, rows_loaded, headers, error from sigma_raw.loaded_files "
-        "order by last_modified desc, file_uri",
-    )
-    aliases = _aliases()
-    rows = []
-    for file in files:
-        if file["status"] == "failed":
-            problem = f"cannot be read: {file['error']}"
-            fix = FILE_FIXES["failed"]
-        elif aliases is not None and file["rows_loaded"]:
-            mapping = map_headers(list(file["headers"] or []), aliases)
-            missing = missing_required(mapping)
-            if missing:
-                problem = "no column for " + ", ".join(missing) + " (every row is rejected)"
-                fix = FILE_FIXES["missing_required"]
-            elif not mapping.get("element_id"):
-                problem = "no element_id column: workbook-level impressions only"
-                fix = FILE_FIXES["missing_element_id"]
-            else:
-                continue
-        else:
-            continue
-        rows.append({**file, "problem": problem, "fix": fix})
-    return _limited("files", cols, rows, limit)
-
-
-FILE_FIXES = {
-    "failed": "check read access (s3:GetObject / storage.objects.get) or re-upload the file; the next load retries it",
-    "missing_required": "add the column to the Sigma export, or add the file's header spelling to "
-    "vars.sigma_column_aliases in dbt_project.yml",
-    "missing_element_id": "add the element id (element_id or node_id) to the export to get element metrics",
-}
