@@ -1,34 +1,60 @@
-"""A realistic demo export: what Sigma's scheduled audit-log export writes into a bucket prefix.
+"""A realistic demo export: what Sigma's scheduled audit-log exports write into a bucket prefix.
 
-`write_demo(out_dir)` writes six files, one per scheduled run, the way an admin's export schedule
-fills a prefix, and returns what it wrote (`DemoExport`: the files and every valid row as
-written). The tests compute the marts' expected numbers from those rows with an oracle of their
-own (tests/helpers/demo_facts.py).
+`write_demo(out_dir)` writes seven files and returns what it wrote (`DemoExport`: the files, every
+valid row of the view exports as written, and every row of the raw audit log). The tests compute
+the marts' expected numbers from those rows with an oracle of their own
+(tests/helpers/demo_facts.py).
 
 What the files hold (the shipped seeds `seeds/sigma_workbooks.csv` and
-`seeds/sigma_workbook_elements.csv` are the matching inventory, with fixed ids):
+`seeds/sigma_workbook_elements.csv` are the matching inventory, with fixed ids; the members and
+teams the demo's Sigma API stand-in serves are in `seeds/sigma_members.csv` and the team seeds):
 
-- The first file is a backfill (the first run of a new export schedule sends the history): events
-  of the last ~95 days. The five later runs, twelve hours apart, each re-send the last six hours
-  of the previous run (exports overlap; Sigma delivers at least once), and a few re-sent events
-  carry a corrected count (the later file wins).
+- Six view exports in the recommended shape (one impression event per row, with a count), one
+  per run of an admin's export schedule filtered to views (`sigma_audit_run-1.csv.gz` ...
+  `sigma_audit_run-6.csv`). The first is a backfill (the first run of a new schedule sends the
+  history): events of the last ~95 days. The five later runs, twelve hours apart, each re-send
+  the last six hours of the previous run (exports overlap; Sigma delivers at least once), and a
+  few re-sent events carry a corrected count (the later file wins). The last run is yesterday
+  18:00 UTC.
+- One export in Sigma's raw audit-log shape (`sigma_audit_log-7.csv`): the latest file of a
+  second, daily schedule an admin set up on the whole, unfiltered AUDIT_LOGS element, the 24
+  hours up to yesterday 22:00 UTC. One row per event (no count column: an event the view
+  exports count n times is n rows here), under the log's friendly column names: `Event Time`,
+  `Event Type` (the category), `Event Name`, `Event Status`, `Event Status Reason Code`,
+  `User Email`, `Workbook URL ID`, `Element ID`, `Object Name`.
+  Categories: ACCESS_SIGMA (`Sign In`, `Sign Out`, without a workbook id; a few sign-ins fail),
+  OBJECT_INTERACTION (`Open Workbook`, `View Element`: the impressions, one row each; some
+  fail: two attempts to open the unused workbook are denied, now and then an element's query
+  times out), QUERY_EXECUTIONS (`Run Query`, one per element view, on the same workbook,
+  element and second; failing with the view it belongs to) and EXPORTS (`Download CSV`,
+  `Export Workbook`). Only successful opens and views are impressions (the default
+  vars.sigma_view_event_pattern and sigma_success_status_pattern classify the names so).
+  Where it overlaps the view exports (up to yesterday 18:00) its views are the same events,
+  and being the newest file it wins them; the evening after the view exports' last run
+  (18:00-22:00) only it holds.
+- A service account, `etl-bot@svc.acme.example` (not a Sigma member), opens two workbooks every
+  hour for the last 45 days, in every export that covers the hour, and exports one workbook
+  daily (in the raw log): counted, it would top the report. `make run` excludes it by the
+  demo's rule DEMO_EXCLUDED_USERS (vars.sigma_excluded_users).
 - Event times are anchored to midnight UTC of `now`'s day, and every event is before yesterday
-  18:00 UTC, so writing the demo twice on the same day writes the same content. The files'
-  modification times are set (os.utime) 62, 50, 38, 26, 14 and 2 hours before now, in run order,
-  so the loader's default 3-day lookback takes all six, while their rows span ~95 days.
-- File names are stable (`sigma_audit_run-1.csv.gz` ... `sigma_audit_run-6.csv`), unlike a real
-  schedule's timestamped names: writing the demo again on a later day rewrites the same six files
-  with the events shifted by the days passed, and the loader then replaces their rows (changed
-  etag) instead of adding a second, shifted copy of the history. So `make run` gives the same
-  report on any day, as many times as it runs.
-- Header spellings differ between files (`Request Time`, `USER_EMAIL`, `email`, `workbookUrlId`,
-  `NODE_ID`, `IMPRESSIONS`...), one file has no count column (repeated rows add up), one starts
-  with a UTF-8 BOM, three are gzipped, timestamps come with `Z`, `UTC`, offsets and fractions.
-- Workbook-level rows (empty element id) and element-level rows; 15 users; rows with count > 1.
+  22:00 UTC, so writing the demo twice on the same day writes the same content. The files'
+  modification times are set (os.utime) 62, 50, 38, 26, 14, 2 and 1 hours before now, in file
+  order, so the loader's default 3-day lookback takes all seven, while their rows span ~95 days.
+- File names are stable, unlike a real schedule's timestamped names: writing the demo again on
+  a later day rewrites the same seven files with the events shifted by the days passed, and the
+  loader then replaces their rows (changed etag) instead of adding a second, shifted copy of the
+  history. So `make run` gives the same report on any day, as many times as it runs.
+- Header spellings differ between the view exports (`Request Time`, `USER_EMAIL`, `email`,
+  `workbookUrlId`, `NODE_ID`, `IMPRESSIONS`...), one has no count column (repeated rows add up),
+  one starts with a UTF-8 BOM, three are gzipped, timestamps come with `Z`, `UTC`, offsets and
+  fractions.
+- Workbook-level rows (empty element id) and element-level rows; 15 people and the service
+  account; rows with count > 1.
 - A workbook nobody opens, a workbook that stopped being used 35 days ago, a workbook missing
   from the inventory, an element missing from the inventory, elements nobody views.
-- Bad rows: blank and invalid timestamps, a missing email, a missing workbook id, invalid counts,
-  and a line with one field too many.
+- Bad rows in the view exports: blank and invalid timestamps, a missing email, a missing
+  workbook id, invalid counts, and a line with one field too many. The raw log has none: its
+  sign-ins lack a workbook id, but they are other events, not rejected impressions.
 """
 
 from __future__ import annotations
@@ -164,6 +190,15 @@ USERS: dict[str, tuple[float, tuple[str, ...], int, int]] = {
     f"chloe.dubois@{DOMAIN}": (0.5, (UNKNOWN, REVENUE), 1, 12),  # joined 12 days ago
 }
 
+# A service account (not a Sigma member): a job that opens these workbooks every hour, at
+# SERVICE_ACCOUNT_OPENS_AT past the hour, for the last SERVICE_ACCOUNT_DAYS days.
+SERVICE_ACCOUNT = "etl-bot@svc.acme.example"
+SERVICE_ACCOUNT_WORKBOOKS = (REVENUE, PIPELINE)
+SERVICE_ACCOUNT_OPENS_AT = (timedelta(minutes=5), timedelta(minutes=5, seconds=20))
+SERVICE_ACCOUNT_DAYS = 45
+# The demo's exclusion rule (vars.sigma_excluded_users): `make run` passes it to `run`.
+DEMO_EXCLUDED_USERS = ("*@svc.acme.example",)
+
 
 def _workbook_rate(workbook: str, days_ago: int) -> float:
     """Expected sessions per weekday for a user who uses this workbook."""
@@ -231,8 +266,45 @@ _SPECS: tuple[_FileSpec, ...] = (
 )
 RUN_INTERVAL = timedelta(hours=12)
 OVERLAP = timedelta(hours=6)
-MTIME_HOURS_AGO = (62, 50, 38, 26, 14, 2)  # within the loader's default 3-day lookback
+# The view exports' then the audit log's, within the loader's default 3-day lookback.
+MTIME_HOURS_AGO = (62, 50, 38, 26, 14, 2, 1)
 BACKFILL_DAYS = 95
+
+# The raw audit log (a daily export of the last day): the AUDIT_LOG_WINDOW up to
+# AUDIT_LOG_END_BEFORE_MIDNIGHT before midnight (the demo's last event), every category, one
+# row per event.
+AUDIT_LOG_NAME = "sigma_audit_log-7.csv"
+AUDIT_LOG_WINDOW = timedelta(hours=24)
+AUDIT_LOG_END_BEFORE_MIDNIGHT = timedelta(hours=2)
+AUDIT_LOG_HEADERS = (
+    "Event Time",
+    "Event Type",
+    "Event Name",
+    "Event Status",
+    "Event Status Reason Code",
+    "User Email",
+    "Workbook URL ID",
+    "Element ID",
+    "Object Name",
+)
+# The event names the demo writes as impressions (a successful one is one impression). The default
+# vars.sigma_view_event_pattern ("view|open") matches them and none of the demo's other names
+# (Sign In, Sign Out, Run Query, Download CSV, Export Workbook).
+VIEW_EVENTS = ("Open Workbook", "View Element")
+SUCCESS, FAILURE = "Success", "Failure"
+# Views that fail yesterday whatever else happens (user, workbook, element, time of day, reason
+# code): two attempts to open a workbook the user may not see, an element whose query times out.
+FAILED_VIEWS: tuple[tuple[str, str, str | None, timedelta, str], ...] = (
+    (f"lucas.martin@{DOMAIN}", LEGACY, None, timedelta(hours=9, minutes=41, seconds=7), "PERMISSION_DENIED"),
+    (f"yuki.tanaka@{DOMAIN}", LEGACY, None, timedelta(hours=14, minutes=3, seconds=52), "PERMISSION_DENIED"),
+    (f"raj.singh@{DOMAIN}", PRODUCT, "puRetCoh03", timedelta(hours=11, minutes=27, seconds=45), "QUERY_TIMEOUT"),
+)
+# Names of the objects the inventory does not list (the audit log still names them).
+_OTHER_OBJECT_NAMES = {
+    UNKNOWN: "Ad-hoc Churn Analysis",
+    UNKNOWN_ELEMENT[1]: "Win Rate by Rep",
+    "chrnTbl001": "Churn by Segment",
+}
 
 # The bad rows of the demo, by the reason the models give them (plus one malformed line).
 EXPECTED_REJECTED = {
@@ -261,27 +333,73 @@ class DemoEvent:
 
 
 @dataclass(frozen=True)
+class AuditRow:
+    """One row of the raw audit log as the demo writes it (empty fields are None)."""
+
+    at: datetime  # UTC, naive
+    event_type: str  # the category: ACCESS_SIGMA, OBJECT_INTERACTION, QUERY_EXECUTIONS, EXPORTS
+    event_name: str
+    event_status: str  # Success | Failure
+    user: str
+    workbook: str | None = None
+    element: str | None = None
+    reason_code: str | None = None  # why an event failed
+
+    @property
+    def is_view(self) -> bool:
+        """Written as an impression: a successful workbook open or element view."""
+        return self.event_name in VIEW_EVENTS and self.event_status == SUCCESS
+
+    def as_event(self) -> DemoEvent:
+        """The impression event of a view row (one impression)."""
+        if self.workbook is None:
+            raise ValueError(f"{self.event_name} at {self.at} has no workbook")
+        return DemoEvent(self.at, self.user, self.workbook, self.element, 1)
+
+
+@dataclass(frozen=True)
 class DemoExport:
     """What write_demo wrote."""
 
     files: list[Path]
     total_rows: int  # data records written, bad and re-sent ones included
     as_of_date: date  # the day the demo is anchored to (UTC)
-    written: list[tuple[int, DemoEvent]]  # (file index, valid row as written), in write order
+    written: list[tuple[int, DemoEvent]]  # view exports: (file index, valid row as written), in write order
+    audit_rows: list[tuple[int, AuditRow]]  # the raw audit log: (file index, row), every row in write order
+
+    @property
+    def impressions_written(self) -> list[tuple[int, DemoEvent]]:
+        """Every row written as an impression, in file order: the view exports' valid rows, then
+        the audit log's successful views (one impression each)."""
+        return self.written + [(index, row.as_event()) for index, row in self.audit_rows if row.is_view]
 
     @property
     def events(self) -> int:
         """Distinct events (an event re-sent by a later run, or split over rows, counts once)."""
-        return len({event.key for _, event in self.written})
+        return len({event.key for _, event in self.impressions_written})
 
     @property
     def users(self) -> list[str]:
-        """Every user with a valid impression."""
-        return sorted({event.user for _, event in self.written})
+        """Every user with a valid impression (the service account included)."""
+        return sorted({event.user for _, event in self.impressions_written})
+
+    @property
+    def audit_log_events(self) -> dict[tuple[str, str], int]:
+        """The raw audit log's rows by (event name, event status)."""
+        counts: dict[tuple[str, str], int] = {}
+        for _, row in self.audit_rows:
+            counts[(row.event_name, row.event_status)] = counts.get((row.event_name, row.event_status), 0) + 1
+        return counts
+
+    @property
+    def service_account_events(self) -> list[tuple[int, DemoEvent]]:
+        """The service account's impressions as written, in every file."""
+        return [(index, event) for index, event in self.impressions_written if event.user == SERVICE_ACCOUNT]
 
 
 def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> DemoExport:
-    """Write the demo export files into out_dir and return what was written."""
+    """Write the demo's seven export files into out_dir (the six view exports, then the raw audit
+    log) and return what was written."""
     now = now or datetime.now(UTC)
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)  # naive = UTC
     as_of = now.date()
@@ -307,16 +425,32 @@ def write_demo(out_dir: Path, seed: int = 42, now: datetime | None = None) -> De
         name = f"sigma_audit_run-{index + 1}.csv" + (".gz" if spec.gzip else "")
         path = out_dir / name
         _write_file(path, spec, rows)
-        stamp = (now - timedelta(hours=MTIME_HOURS_AGO[index])).timestamp()
-        os.utime(path, (stamp, stamp))
+        _set_mtime(path, now, index)
         files.append(path)
         total_rows += len(rows)
-    return DemoExport(files, total_rows, as_of, written)
+
+    # The raw audit log: a random stream of its own (per day), so it leaves the view exports as they are.
+    index = len(_SPECS)
+    end = midnight - AUDIT_LOG_END_BEFORE_MIDNIGHT
+    audit_rng = random.Random(f"audit-log-{seed}-{as_of}")  # noqa: S311 (demo data, not security)
+    audit = _audit_log(audit_rng, events, midnight, end - AUDIT_LOG_WINDOW, end)
+    path = out_dir / AUDIT_LOG_NAME
+    _write_file(path, _FileSpec(AUDIT_LOG_HEADERS, gzip=False), [_audit_fields(row) for row in audit])
+    _set_mtime(path, now, index)
+    files.append(path)
+    total_rows += len(audit)
+    return DemoExport(files, total_rows, as_of, written, [(index, row) for row in audit])
+
+
+def _set_mtime(path: Path, now: datetime, index: int) -> None:
+    stamp = (now - timedelta(hours=MTIME_HOURS_AGO[index])).timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def _generate_events(rng: random.Random, midnight: datetime) -> list[DemoEvent]:
-    """Sessions per user and day: a workbook-level row, then a few element-level rows."""
-    last_event = midnight - timedelta(hours=6)  # the last run is yesterday 18:00
+    """Sessions per user and day (a workbook-level row, then a few element-level rows), and the
+    service account's hourly opens."""
+    last_event = midnight - AUDIT_LOG_END_BEFORE_MIDNIGHT
     events: dict[tuple, DemoEvent] = {}
     for days_ago in range(BACKFILL_DAYS, 0, -1):
         day = midnight - timedelta(days=days_ago)
@@ -329,6 +463,13 @@ def _generate_events(rng: random.Random, midnight: datetime) -> list[DemoEvent]:
                 sessions = int(rate) + (1 if rng.random() < rate - int(rate) else 0)
                 for _ in range(sessions):
                     _session(rng, events, day, days_ago, user, workbook, last_event)
+    for days_ago in range(SERVICE_ACCOUNT_DAYS, 0, -1):
+        for hour in range(24):
+            for workbook, past_the_hour in zip(SERVICE_ACCOUNT_WORKBOOKS, SERVICE_ACCOUNT_OPENS_AT, strict=True):
+                at = midnight - timedelta(days=days_ago) + timedelta(hours=hour) + past_the_hour
+                if at < last_event:
+                    event = DemoEvent(at, SERVICE_ACCOUNT, workbook, None, 1)
+                    events.setdefault(event.key, event)
     return sorted(events.values(), key=lambda e: (e.at, e.user, e.workbook, e.element or ""))
 
 
@@ -342,7 +483,7 @@ def _session(
     last_event: datetime,
 ) -> None:
     """A user opens a workbook: one workbook-level row, then the elements they look at."""
-    opened = day + timedelta(hours=rng.randint(7, 18), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
+    opened = day + timedelta(hours=rng.randint(7, 20), minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
     if opened >= last_event:
         return
     count = 1 if rng.random() < 0.85 else rng.randint(2, 3)
@@ -434,6 +575,108 @@ def _with_bad_rows(rows: list[list[str]], spec: _FileSpec, midnight: datetime, f
     return out
 
 
+def _audit_log(
+    rng: random.Random, events: list[DemoEvent], midnight: datetime, start: datetime, end: datetime
+) -> list[AuditRow]:
+    """The raw audit log from `start` to `end`: each impression of `events` in it as its own row,
+    and around them the events that are not impressions, in time order."""
+    rows: list[AuditRow] = []
+    for event in (e for e in events if start <= e.at < end):
+        name = "Open Workbook" if event.element is None else "View Element"
+        for _ in range(event.count):  # one row per impression
+            rows.append(
+                AuditRow(event.at, "OBJECT_INTERACTION", name, SUCCESS, event.user, event.workbook, event.element)
+            )
+            if event.element is not None:  # an element view runs its query: same workbook, element and second
+                query = AuditRow(
+                    event.at, "QUERY_EXECUTIONS", "Run Query", SUCCESS, event.user, event.workbook, event.element
+                )
+                rows.append(query)
+        if event.element is None and event.user != SERVICE_ACCOUNT:
+            rows += _session_events(rng, event)
+    for user, workbook, element, time_of_day, reason in FAILED_VIEWS:
+        rows += _failed_view(midnight - timedelta(days=1) + time_of_day, user, workbook, element, reason)
+    for days_ago in range(SERVICE_ACCOUNT_DAYS, 0, -1):  # the service account's daily export
+        at = midnight - timedelta(days=days_ago) + timedelta(hours=6, minutes=5, seconds=40)
+        if start <= at < end:
+            rows.append(AuditRow(at, "EXPORTS", "Export Workbook", SUCCESS, SERVICE_ACCOUNT, REVENUE))
+    rows += _sign_ins(rng, rows, end)
+    return sorted(rows, key=lambda row: row.at)
+
+
+def _session_events(rng: random.Random, opened: DemoEvent) -> list[AuditRow]:
+    """What a person may do after opening a workbook besides viewing: a view whose query times out
+    (both fail), a CSV download of an element, a PDF export of the workbook."""
+    user, workbook = opened.user, opened.workbook
+    elements = [element for element, _ in VIEWED_ELEMENTS[workbook]]
+    roll = rng.random()
+    if roll < 0.06:
+        at = opened.at + timedelta(seconds=200 + rng.randint(0, 30))
+        return _failed_view(at, user, workbook, rng.choice(elements), "QUERY_TIMEOUT")
+    if roll < 0.16:
+        at = opened.at + timedelta(seconds=120 + rng.randint(0, 20))
+        return [AuditRow(at, "EXPORTS", "Download CSV", SUCCESS, user, workbook, rng.choice(elements))]
+    if roll < 0.2:
+        at = opened.at + timedelta(seconds=170 + rng.randint(0, 20))
+        return [AuditRow(at, "EXPORTS", "Export Workbook", SUCCESS, user, workbook)]
+    return []
+
+
+def _failed_view(at: datetime, user: str, workbook: str, element: str | None, reason: str) -> list[AuditRow]:
+    """A workbook open or element view that fails (an element's query fails with it)."""
+    if element is None:
+        return [AuditRow(at, "OBJECT_INTERACTION", "Open Workbook", FAILURE, user, workbook, None, reason)]
+    return [
+        AuditRow(at, "OBJECT_INTERACTION", "View Element", FAILURE, user, workbook, element, reason),
+        AuditRow(at, "QUERY_EXECUTIONS", "Run Query", FAILURE, user, workbook, element, reason),
+    ]
+
+
+def _sign_ins(rng: random.Random, rows: list[AuditRow], end: datetime) -> list[AuditRow]:
+    """A person's day in the log starts with a sign-in (now and then after a failed attempt) and
+    ends with a sign-out, unless that is after the log's end. No workbook id: not impressions."""
+    days: dict[tuple[str, date], list[datetime]] = {}
+    for row in rows:
+        if row.user != SERVICE_ACCOUNT:
+            days.setdefault((row.user, row.at.date()), []).append(row.at)
+    out: list[AuditRow] = []
+    for (user, _), times in sorted(days.items()):
+        signed_in = min(times) - timedelta(seconds=rng.randint(20, 240))
+        if rng.random() < 0.12:
+            failed = signed_in - timedelta(seconds=45)
+            out.append(AuditRow(failed, "ACCESS_SIGMA", "Sign In", FAILURE, user, reason_code="INVALID_CREDENTIALS"))
+        out.append(AuditRow(signed_in, "ACCESS_SIGMA", "Sign In", SUCCESS, user))
+        signed_out = max(times) + timedelta(minutes=rng.randint(5, 40))
+        if signed_out < end:
+            out.append(AuditRow(signed_out, "ACCESS_SIGMA", "Sign Out", SUCCESS, user))
+    return out
+
+
+def _audit_fields(row: AuditRow) -> list[str]:
+    """A row in AUDIT_LOG_HEADERS' order; times as the log's timestamps (milliseconds, UTC)."""
+    return [
+        f"{row.at:%Y-%m-%d %H:%M:%S}.000",
+        row.event_type,
+        row.event_name,
+        row.event_status,
+        row.reason_code or "",
+        row.user,
+        row.workbook or "",
+        row.element or "",
+        _object_name(row.workbook, row.element),
+    ]
+
+
+def _object_name(workbook: str | None, element: str | None) -> str:
+    """The name of what the event acted on: the element, else the workbook, else nothing."""
+    if workbook is None:
+        return ""
+    if element is None:
+        return _workbook_name(workbook)
+    names = {(e[0], e[1]): e[3] for e in ELEMENTS}
+    return names.get((workbook, element)) or _OTHER_OBJECT_NAMES.get(element, "")
+
+
 def _render_time(at: datetime, style: str, rng: random.Random) -> str:
     """The same instant in the spellings Sigma exports use (all valid per the models' rule)."""
     if style == "space":
@@ -465,7 +708,7 @@ def _workbook_name(workbook: str) -> str:
     for row in WORKBOOKS:
         if row[0] == workbook:
             return row[2]
-    return "Ad-hoc Churn Analysis"
+    return _OTHER_OBJECT_NAMES.get(workbook, "")
 
 
 def _write_file(path: Path, spec: _FileSpec, rows: list[list[str]]) -> None:

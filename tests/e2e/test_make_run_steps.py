@@ -1,15 +1,21 @@
-"""`make run`, step by step, in a temporary folder: demo -> load -> dbt build -> report.
+"""`make run`, step by step, in a temporary folder: demo -> API stand-in + run (with the demo's vars)
+-> report.
 
-The steps go through the real CLI (`sigma-impressions demo/load/run/report` via sigma_impressions.cli.main)
-and the real dbt runner, into a DuckDB file under tmp_path, with dbt's target and log folders
-under tmp_path too (DBT_TARGET_PATH / DBT_LOG_PATH), so it never clashes with other tests or with
-a `make run` in the checkout. The report (--format json) and the marts are checked against the
-facts the demo generated (computed in Python with the documented dedup and window rules).
+The steps are the Makefile's: the demo (write_demo, which `sigma-impressions demo` calls), then
+`python -m sigma_impressions.demo.sigma_api_server -- sigma-impressions run ... --vars <the run
+target's --vars>` (the stand-in's main in this process, serving the demo's inventory, members and
+teams on a free loopback port; `sigma-impressions run` a real process that syncs from it, loads,
+builds and publishes), then `sigma-impressions report` (sigma_impressions.cli.main). Everything
+goes under tmp_path: the DuckDB files, and dbt's target and log folders (DBT_TARGET_PATH /
+DBT_LOG_PATH), so it never clashes with other tests or with a `make run` in the checkout. The
+report (--format json) and the marts are checked against the facts of the demo's oracle
+(tests/helpers/demo_facts.py: the event rule, dedup, windows and the exclusion rule, in Python).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +23,11 @@ import duckdb
 import pytest
 
 from sigma_impressions.cli import main
-from sigma_impressions.demo import write_demo
-from tests.helpers.demo_facts import WINDOWS, DemoFacts, demo_facts
+from sigma_impressions.demo import AUDIT_LOG_NAME, SERVICE_ACCOUNT, sigma_api_server, write_demo
+from tests.helpers.demo_facts import NO_TEAM, WINDOWS, DemoFacts, demo_facts, excluded_user_globs, make_run_vars
+from tests.helpers.processes import BIN
+
+pytestmark = pytest.mark.dbt
 
 
 @pytest.fixture(scope="module")
@@ -27,40 +36,41 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     The first run writes the demo as it would have been written yesterday (its files are older,
     hence --days-back 6); the next runs rewrite the same files, so the loader replaces their rows
-    and the incremental fct drops yesterday's shifted events: the marts must equal today's facts.
+    and the build drops yesterday's shifted events: the marts must equal today's facts.
     """
     root = tmp_path_factory.mktemp("make_run")
     exports = root / "demo_exports"
     database = root / "warehouse" / "sigma_impressions.duckdb"
     snapshot = root / "warehouse" / "sigma_impressions_marts.duckdb"
+    run_vars = make_run_vars()
+    assert run_vars, "the Makefile's run target passes the demo's --vars"
     patch = pytest.MonkeyPatch()
+    for name in list(os.environ):  # the run process sees only what `make run` gives it
+        if name.startswith(("SIGMA_IMPRESSIONS_", "AWS_")):
+            patch.delenv(name)
     patch.setenv("DBT_TARGET_PATH", str(root / "target"))
     patch.setenv("DBT_LOG_PATH", str(root / "logs"))
     patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    patch.delenv("SIGMA_IMPRESSIONS_DUCKDB_PATH", raising=False)
     now = datetime.now(UTC)
     reports = []
     try:
         for when in (now - timedelta(days=1), now, now):
-            facts = demo_facts(write_demo(exports, now=when))
-            run = [
-                "run",
-                "--bucket-uri",
-                f"file://{exports}",
-                "--database",
-                str(database),
-                "--published-database",
-                str(snapshot),
-                "--days-back",
-                "6",
-                "--as-of-date",
-                facts.as_of_date.isoformat(),
-            ]
-            assert main(run) == 0
-            reports.append(_report(database))
+            export = write_demo(exports, now=when)
+            facts = demo_facts(export, excluded_user_globs(run_vars))
+            run = [str(BIN / "sigma-impressions"), "run", "--bucket-uri", f"file://{exports}"]
+            run += ["--vars", run_vars, "--database", str(database), "--published-database", str(snapshot)]
+            run += ["--days-back", "6", "--as-of-date", facts.as_of_date.isoformat()]
+            assert sigma_api_server.main(["--", *run]) == 0
+            reports.append(_report("", "--published-database", str(snapshot)))  # what `make run` prints
     finally:
         patch.undo()
-    return {"facts": facts, "database": str(database), "snapshot": str(snapshot), "reports": reports}
+    return {
+        "facts": facts,
+        "unexcluded": demo_facts(export),
+        "database": str(database),
+        "snapshot": str(snapshot),
+        "reports": reports,
+    }
 
 
 def _report(database: Path | str, *options: str) -> dict:
@@ -88,7 +98,7 @@ def test_the_snapshot_holds_the_working_marts_and_the_report_reads_it(pipeline: 
     published = marts(pipeline["snapshot"])
     assert published == marts(pipeline["database"])
     assert set(published) >= {"sigma_workbook_impressions", "fct_sigma_impressions", "sigma_user_activity"}
-    assert _report("", "--published-database", pipeline["snapshot"]) == pipeline["reports"][-1]
+    assert _report(pipeline["database"]) == pipeline["reports"][-1]
 
 
 def _facts(pipeline: dict) -> DemoFacts:
@@ -105,13 +115,14 @@ def test_workbook_impressions_match_the_demo(pipeline: dict) -> None:
     facts = _facts(pipeline)
     report = pipeline["reports"][-1]
     popular = {r["workbook_url_id"]: r for r in report["popular"]}
-    expected_popular = {w for w, c in facts.workbook_impressions.items() if c[14] > 0}
+    expected_popular = {w for w, c in facts.workbook_impressions.items() if c[30] > 0}
     assert set(popular) == expected_popular
     for workbook, row in popular.items():
         assert row["impressions_14d"] == facts.workbook_impressions[workbook][14], workbook
         assert row["impressions_30d"] == facts.workbook_impressions[workbook][30], workbook
         assert row["unique_users_14d"] == facts.workbook_unique_users[workbook][14], workbook
-    ranked = [r["impressions_14d"] for r in report["popular"]]
+        assert row["unique_users_30d"] == facts.workbook_unique_users[workbook][30], workbook
+    ranked = [r["impressions_30d"] for r in report["popular"]]
     assert ranked == sorted(ranked, reverse=True)
 
     with duckdb.connect(pipeline["database"], read_only=True) as con:
@@ -134,9 +145,9 @@ def test_unused_workbook_and_elements_are_listed(pipeline: dict) -> None:
     facts = _facts(pipeline)
     report = pipeline["reports"][-1]
     unused = {r["workbook_url_id"]: r for r in report["unused_workbooks"]}
-    assert unused[facts.unused_workbook_url_id]["status"] == "never opened"
+    assert unused[facts.unused_workbook_url_id]["status"] == "never viewed"  # its failed opens do not count
     assert unused[facts.unused_workbook_url_id]["owner_email"]
-    assert unused[facts.stale_workbook_url_id]["status"] == "not opened in 30 days"
+    assert unused[facts.stale_workbook_url_id]["status"] == "stale"
     expected = {w for w, c in facts.workbook_impressions.items() if c[30] == 0}
     assert set(unused) == expected
     unused_elements = {(r["workbook_url_id"], r["element_id"]) for r in report["unused_elements"]}
@@ -158,7 +169,13 @@ def test_users_and_rejected_rows(pipeline: dict) -> None:
     facts = _facts(pipeline)
     report = pipeline["reports"][-1]
     users = {r["user_email"]: r for r in report["users"]}
-    assert set(users) == set(facts.users)
+    assert set(users) == {user for user in facts.users if facts.user_impressions[user][30] > 0}
+    with duckdb.connect(pipeline["database"], read_only=True) as con:
+        columns = ", ".join(f"impressions_{n}d" for n in (7, 14, 30, 60))
+        rows = con.execute(f"select user_email, {columns} from marts.sigma_user_activity").fetchall()
+    assert {r[0]: list(r[1:]) for r in rows} == {
+        user: [counts[n] for n in (7, 14, 30, 60)] for user, counts in facts.user_impressions.items()
+    }
     for user, row in users.items():
         for days in (7, 14, 30):
             assert row[f"impressions_{days}d"] == facts.user_impressions[user][days], (user, days)
@@ -167,6 +184,89 @@ def test_users_and_rejected_rows(pipeline: dict) -> None:
     rejected = {r["reason"]: r["rows_rejected"] for r in report["rejected"]}
     assert rejected == facts.rejected
     assert all(r["fix"] for r in report["rejected"])
+
+
+def _query(pipeline: dict, sql: str, *params: object) -> list[tuple]:
+    with duckdb.connect(pipeline["database"], read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def _file_name(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+def test_the_service_account_is_excluded_in_the_open(pipeline: dict) -> None:
+    facts, unexcluded = _facts(pipeline), pipeline["unexcluded"]
+    rows = _query(
+        pipeline,
+        "select user_email, workbook_url_id, reason, impressions_total, impressions_30d "
+        "from marts.sigma_excluded_impressions",
+    )
+    assert {
+        (user, workbook, reason): (total, in_30d) for user, workbook, reason, total, in_30d in rows
+    } == facts.excluded
+    assert {row[0] for row in rows} == {SERVICE_ACCOUNT} and {row[2] for row in rows} == {"user_pattern"}
+    # its impressions stay in fct_sigma_impressions, with the reason
+    in_fct = _query(
+        pipeline,
+        "select exclusion_reason, sum(impression_count) from marts.fct_sigma_impressions "
+        "where user_email = ? group by all",
+        SERVICE_ACCOUNT,
+    )
+    assert in_fct == [("user_pattern", sum(total for total, _ in facts.excluded.values()))]
+    assert _query(
+        pipeline, "select distinct user_email from marts.fct_sigma_impressions where exclusion_reason is not null"
+    ) == [(SERVICE_ACCOUNT,)]
+    # counted, it would top the users; excluded, it is in no count but excluded_impressions_30d
+    top = max(unexcluded.user_impressions, key=lambda user: unexcluded.user_impressions[user][14])
+    assert top == SERVICE_ACCOUNT
+    assert SERVICE_ACCOUNT not in {row["user_email"] for row in pipeline["reports"][-1]["users"]}
+    assert not _query(pipeline, "select 1 from marts.sigma_user_activity where user_email = ?", SERVICE_ACCOUNT)
+    excluded_30d = _query(
+        pipeline, "select workbook_url_id, excluded_impressions_30d from marts.sigma_workbook_impressions"
+    )
+    assert dict(excluded_30d) == facts.workbook_excluded_30d
+    # the report says so (it reads the snapshot the run published)
+    shown = [(r["reason"], r["users"], r["impressions_total"]) for r in pipeline["reports"][-1]["excluded"]]
+    assert shown == [("user_pattern", 1, sum(total for total, _ in facts.excluded.values()))]
+
+
+def test_the_audit_logs_event_mix_and_what_counts(pipeline: dict) -> None:
+    facts = _facts(pipeline)
+    rows = _query(
+        pipeline, "select file_uri, event_name, event_status, row_count, is_view_event from marts.sigma_export_events"
+    )
+    mix: dict[str, dict[tuple, tuple[int, bool]]] = {}
+    for uri, name, status, count, is_view in rows:
+        mix.setdefault(_file_name(uri), {})[(name, status)] = (count, is_view)
+    assert set(mix) == {path.name for path in facts.files}
+    assert mix[AUDIT_LOG_NAME] == facts.audit_log_events
+    assert {is_view for _, is_view in mix[AUDIT_LOG_NAME].values()} == {True, False}  # counted and not
+    for name, events in mix.items():
+        if name != AUDIT_LOG_NAME:  # no event columns: every row counts
+            assert list(events) == [(None, None)] and events[(None, None)][1], name
+    # sign-ins without a workbook id are other events, not rejected impressions
+    rejected_files = _query(pipeline, "select distinct _file_uri from marts.sigma_rejected_impressions")
+    assert rejected_files and not any(_file_name(uri) == AUDIT_LOG_NAME for (uri,) in rejected_files)
+    # the newest file wins the events it holds: the audit log's views are counted once
+    won = _query(pipeline, "select _file_uri, count(*) from marts.fct_sigma_impressions group by all")
+    assert {_file_name(uri): n for uri, n in won} == {name: n for name, n in facts.events_by_file.items() if n}
+    assert facts.events_by_file[AUDIT_LOG_NAME] > 0
+
+
+def test_team_usage_has_every_team_and_no_team(pipeline: dict) -> None:
+    facts = _facts(pipeline)
+    rows = _query(
+        pipeline,
+        "select team_name, member_count, active_members_14d, impressions_30d, workbooks_viewed_30d "
+        "from marts.sigma_team_usage",
+    )
+    usage = {row[0]: tuple(row[1:]) for row in rows}
+    assert len(rows) == len(usage) == len(facts.team_usage)  # a row per team, plus (no team)
+    assert NO_TEAM in usage and usage == facts.team_usage
+    assert _query(pipeline, "select team_id from marts.sigma_team_usage where team_name = ?", NO_TEAM) == [(None,)]
+    shown = {r["team_name"]: r["impressions_30d"] for r in pipeline["reports"][-1]["teams"]}
+    assert shown == {team: counts[2] for team, counts in facts.team_usage.items()}
 
 
 def test_a_failed_publish_after_a_good_build_exits_1_with_one_line(
