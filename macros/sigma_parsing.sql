@@ -163,61 +163,16 @@
     end
 {%- endmacro %}
 
-{#-
-    The same rule on DuckDB, written for DuckDB's costs (a regular expression pass, and every
-    function call, costs per row; DuckDB does not share repeated sub-expressions inside CASE), so
-    no capture groups are extracted:
-    1. The common form `YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z]` (`T` and `Z` upper case, 1 to 6 fraction
-       digits, `Z` only after seconds) with every field in range is one case-sensitive full match,
-       then DuckDB's own ISO 8601 cast, which reads exactly this form (`Z` = UTC) and gives NULL for
-       a day the month does not have.
-    2. Any other text: one case-insensitive full match checks the shape and every range (month
-       01-12, day 01-31, hour 00-23, minute and second 00-59, offset hours 00-23, offset minutes
-       00-59). Then every field sits at a known place: date and hour:minute at fixed positions, the
-       zone at the end. A `+` or `-` in the last 6 characters can only be the offset's sign (the
-       date's dashes are at 5 and 8, a matching text is at least 16 long): at 4 of those 6 it is
-       `+HH`, at 2 `+HHMM`, at 1 `+HH:MM`; else a text ending in `z` or `c` ends in `Z` or `UTC`.
-       The body before the zone (less its one optional space), cut after 6 fraction digits
-       (truncation), is cast as `YYYY-MM-DD HH:MM[:SS[.f]]` (NULL for a day the month does not
-       have), and the offset added.
-    Calendar: leap years by the Gregorian rule, year 0000 read as DuckDB's 1 BC, as in the
-    portable form. tests/functional/test_parsing_forms.py holds this form, the portable one
-    and an independent reading of the rule equal over a large set of generated texts.
--#}
+{#- The same rule on DuckDB: the common form `YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z]` (`T` and `Z` upper
+    case, 1 to 6 fraction digits, `Z` only after seconds, every field in range) is one full match
+    and DuckDB's own ISO 8601 cast (NULL for a day the month does not have); any other text takes
+    the portable form above. tests/functional/test_parsing_forms.py holds both forms and an
+    independent reading of the rule equal over a large set of generated texts. -#}
 {% macro duckdb__sigma_parse_timestamp(text) -%}
-    {%- set shape = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[t ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]+)?)? ?(?:z|utc|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?" -%}
     {%- set common_shape = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?Z?)?" -%}
-    {%- set zone = "right(" ~ text ~ ", 6)" -%}
-    {%- set sign_at = "(strpos(" ~ zone ~ ", '+') + strpos(" ~ zone ~ ", '-'))" -%}
-    {%- set last = "lower(right(" ~ text ~ ", 1))" -%}
-    {%- set body_end -%}
-        case
-            when {{ sign_at }} > 0 then length({{ text }}) - 7 + {{ sign_at }}
-            when {{ last }} = 'z' then length({{ text }}) - 1
-            when {{ last }} = 'c' then length({{ text }}) - 3
-            else length({{ text }})
-        end
-    {%- endset -%}
-    {%- set offset_minutes -%}
-        case
-            when {{ sign_at }} > 0
-                then
-                    (case when strpos({{ zone }}, '+') > 0 then -1 else 1 end)
-                    * (
-                        cast(substr({{ zone }}, {{ sign_at }} + 1, 2) as integer) * 60
-                        + case when {{ sign_at }} <= 2 then cast(right({{ zone }}, 2) as integer) else 0 end
-                    )
-            else 0
-        end
-    {%- endset -%}
     case
-        when regexp_full_match({{ text }}, '{{ common_shape }}')
-            then try_cast({{ text }} as timestamp)
-        when regexp_full_match({{ text }}, '{{ shape }}', 'i')
-            then try_cast(
-                substr({{ text }}, 1, 10) || ' ' || rtrim(substr({{ text }}, 12, least({{ body_end }}, 26) - 11))
-                as timestamp
-            ) + to_minutes({{ offset_minutes }})
+        when regexp_full_match({{ text }}, '{{ common_shape }}') then try_cast({{ text }} as timestamp)
+        else {{ default__sigma_parse_timestamp(text) }}
     end
 {%- endmacro %}
 

@@ -36,6 +36,11 @@
     {{ return(patterns) }}
 {%- endmacro %}
 
+{#- True when `expression` is LIKE one of `patterns` (escape character `\`); false for none. -#}
+{% macro sigma_like_any(expression, patterns) -%}
+    ({%- for pattern in patterns %}{{ expression }} like {{ pattern }} escape {{ sigma_string_literal("\\") }} or {% endfor %}false)
+{%- endmacro %}
+
 {#- vars.sigma_excluded_member_types as lower-cased SQL string literals. -#}
 {% macro sigma_excluded_member_types() -%}
     {%- set types = [] -%}

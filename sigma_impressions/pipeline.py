@@ -31,6 +31,7 @@ from loader.secrets import scrub
 from loader.sigma_api.config import SigmaApiSettings, api_settings_present, build_api_settings
 from loader.sigma_api.inventory import sync_inventory
 from loader.sigma_api.report import SyncReport
+from loader.sigma_api.tables import ensure_inventory_tables
 from loader.storage import StorageError
 from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
 from sigma_impressions.publish import PublishError, PublishResult, check_paths, publish, published_path
@@ -73,7 +74,9 @@ class RunSettings:
         return cls(
             load=load,
             dbt=dbt,
-            published_database=published,
+            # The snapshot copies the DuckDB file's marts; on another target the marts are its own
+            # tables (on spark: Parquet under <lake>/marts/), so there is nothing to publish.
+            published_database=published if dbt.target in (None, "duckdb") else None,
             inventory=inventory,
         )
 
@@ -156,6 +159,14 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
         return result
     notify("load", result)
 
+    if settings.load.lake is not None and settings.dbt.target in (None, "duckdb"):
+        # The duckdb target reads the raw rows from the lake and the inventory from the DuckDB
+        # file: its inventory tables exist (empty) before the first sync, as after a load into it.
+        try:
+            ensure_inventory_tables(settings.load.database)
+        except DatabaseError as exc:
+            result.fail(str(exc), EXIT_DATABASE)
+            return result
     result.dbt = run_dbt_build(settings.dbt)
     if not result.dbt.ok:
         result.fail(result.dbt.message.replace("dbt build: ", "dbt build failed: ", 1))

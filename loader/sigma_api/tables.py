@@ -1,6 +1,6 @@
 """The tables an inventory sync lands in sigma_raw: the one statement of their columns, types,
 keys and order. The writer, the merge and `create_inventory_tables` read it; the dbt sources
-(models/staging/__sources.yml) must list the same columns in the same order (a test compares them).
+(models/staging/sigma_raw/_sigma_raw__sources.yml) must list the same columns in the same order (a test compares them).
 
 Rules:
 - Every inventory table ends with the merge's timestamps: `first_synced_at` (the first sync that
@@ -20,8 +20,9 @@ from typing import Any
 import duckdb
 
 # The loader calls create_inventory_tables: this module imports nothing of the loader but
-# loader.contract, so no import cycle can form.
+# loader.contract and loader.database, so no import cycle can form.
 from loader.contract import RAW_SCHEMA
+from loader.database import DatabaseError, connect, explain_write_error
 
 Row = dict[str, Any]
 # A row's key: the values of its table's key columns, in order.
@@ -200,3 +201,16 @@ def create_inventory_tables(con: duckdb.DuckDBPyConnection, schema: str = RAW_SC
         for name, kind in table.columns:
             if name not in present:
                 con.execute(f"alter table {quote(schema)}.{quote(table.name)} add column {quote(name)} {kind}")
+
+
+def ensure_inventory_tables(database: str) -> None:
+    """Create the inventory tables (empty) in the DuckDB file `database` when they are missing:
+    the file a dbt build reads the inventory from, when its raw rows come from a Parquet lake.
+    DatabaseError (one line) when the file cannot be opened or written."""
+    con = connect(database, {})
+    try:
+        create_inventory_tables(con)
+    except duckdb.Error as exc:
+        raise DatabaseError(explain_write_error(database, exc)) from exc
+    finally:
+        con.close()

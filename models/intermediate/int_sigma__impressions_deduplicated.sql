@@ -95,11 +95,7 @@ resolved as (
             when events.element_id is not null and workbook_elements.element_id is null then 'unknown_element'
         end as unmatched_reason,
         case
-            when
-                {% for pattern in excluded_user_patterns -%}
-                events.user_email like {{ pattern }} escape {{ sigma_string_literal('\\') }} or
-                {% endfor -%}
-                false
+            when {{ sigma_like_any('events.user_email', excluded_user_patterns) }}
                 then 'user_pattern'
             when listed_members.member_type in ({{ (excluded_member_types or ['null']) | join(', ') }})
                 then 'member_type'

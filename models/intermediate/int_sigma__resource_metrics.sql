@@ -100,7 +100,7 @@ resource_windows as (
             as impressions_stale_window,
         max(request_time) as last_impression_at
     from window_impressions
-    group by grouping sets ((workbook_url_id, element_id), (workbook_url_id))
+    group by grouping sets ((workbook_url_id, element_id), (workbook_url_id))  -- noqa: PRS
 
 ),
 
@@ -126,7 +126,7 @@ resource_exclusions as (
         element_id,
         {{ sigma_sum_bigint('impression_count') }} as excluded_impressions_30d
     from excluded_impressions
-    group by grouping sets ((workbook_url_id, element_id), (workbook_url_id))
+    group by grouping sets ((workbook_url_id, element_id), (workbook_url_id))  -- noqa: PRS
 
 ),
 
@@ -199,8 +199,9 @@ final as (
         unique_users_14d,
         unique_users_30d,
         last_impression_at,
-        cast({{ dbt.datediff("cast(last_impression_at as date)", as_of, "day") }} as {{ dbt.type_int() }})
-            as days_since_last_impression,
+        cast(
+            {{ dbt.datediff("cast(last_impression_at as date)", as_of, "day") }} as {{ dbt.type_int() }}  -- noqa: LT05
+        ) as days_since_last_impression,
         impressions_previous_14d,
         total_impressions_14d - impressions_previous_14d as impressions_trend_14d,
         cast(total_impressions_14d - impressions_previous_14d as {{ sigma_type_double() }})

@@ -33,7 +33,7 @@ resource_users as (
             as used_window_last_impression_at,
         max(impression_date) as last_impression_date
     from counted_impressions
-    group by grouping sets ((workbook_url_id, element_id, user_email), (workbook_url_id, user_email))
+    group by grouping sets ((workbook_url_id, element_id, user_email), (workbook_url_id, user_email))  -- noqa: PRS
 
 )
 

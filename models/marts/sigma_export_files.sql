@@ -32,9 +32,9 @@ checked as (
         -- The required columns no header of the file feeds (every row is then rejected).
         nullif(concat_ws(
             ', ',
-            case when not has_request_time_column then 'request_time' end,
-            case when not has_user_email_column then 'user_email' end,
-            case when not has_workbook_url_id_column then 'workbook_url_id' end
+            case when not export_files.has_request_time_column then 'request_time' end,
+            case when not export_files.has_user_email_column then 'user_email' end,
+            case when not export_files.has_workbook_url_id_column then 'workbook_url_id' end
         ), '') as missing_columns
     from export_files
     left join file_rows

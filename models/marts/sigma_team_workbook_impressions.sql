@@ -31,10 +31,10 @@ team_impressions as (
     -- For each team of the user; (no team) when the user is in none.
     select
         memberships.team_id,
-        coalesce(memberships.team_name, '(no team)') as team_name,
         counted_impressions.workbook_url_id,
         counted_impressions.user_email,
-        counted_impressions.impression_count
+        counted_impressions.impression_count,
+        coalesce(memberships.team_name, '(no team)') as team_name
     from counted_impressions
     left join memberships
         on counted_impressions.user_email = memberships.user_email

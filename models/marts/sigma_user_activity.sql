@@ -15,8 +15,10 @@ user_activity as (
         {{ sigma_sum_bigint("case when impression_date >= " ~ sigma_window_start(days) ~ " then impression_count else 0 end") }}
             as impressions_{{ days }}d,
         {%- endfor %}
-        cast(count(distinct case when impression_date >= {{ sigma_window_start(30) }} then workbook_url_id end)
-            as {{ dbt.type_bigint() }}) as workbooks_viewed_30d,
+        cast(
+            count(distinct case when impression_date >= {{ sigma_window_start(30) }} then workbook_url_id end)
+            as {{ dbt.type_bigint() }}
+        ) as workbooks_viewed_30d,
         min(request_time) as first_impression_at,
         max(request_time) as last_impression_at
     from counted_impressions

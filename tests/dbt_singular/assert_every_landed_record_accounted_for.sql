@@ -35,8 +35,8 @@ accounted as (
     select
         loaded_files.file_uri,
         loaded_files.rows_loaded,
-        coalesce(export_rows.records, 0) as rows_read,
         loaded_files.rows_rejected,
+        coalesce(export_rows.records, 0) as rows_read,
         coalesce(rejected_lines.records, 0) as lines_rejected
     from loaded_files
     left join export_rows

@@ -31,7 +31,9 @@ T0, T1, T2 = datetime(2026, 11, 1), datetime(2026, 11, 2), datetime(2026, 11, 3)
 
 
 def _sources_columns() -> dict[str, list[str]]:
-    with open(project_dir() / "models" / "staging" / "__sources.yml", encoding="utf-8") as handle:
+    with open(
+        project_dir() / "models" / "staging" / "sigma_raw" / "_sigma_raw__sources.yml", encoding="utf-8"
+    ) as handle:
         sources = yaml.safe_load(handle)["sources"]
     (raw,) = [source for source in sources if source["name"] == "sigma_raw"]
     return {table["name"]: [column["name"] for column in table.get("columns", [])] for table in raw["tables"]}
@@ -40,7 +42,9 @@ def _sources_columns() -> dict[str, list[str]]:
 @pytest.mark.parametrize("table", list(TABLES))
 def test_dbt_sources_list_the_landed_columns_in_order(table: str) -> None:
     declared = _sources_columns()
-    assert table in declared, f"models/staging/__sources.yml (source sigma_raw) has no table {table}"
+    assert table in declared, (
+        f"models/staging/sigma_raw/_sigma_raw__sources.yml (source sigma_raw) has no table {table}"
+    )
     assert declared[table] == list(TABLES[table].column_names)
 
 

@@ -52,9 +52,9 @@ final as (
         element_name,
         element_type,
         visualization_type,
-        deleted_at is not null as is_deleted,
         deleted_at,
-        inventory_source
+        inventory_source,
+        deleted_at is not null as is_deleted
     from ranked
     where element_rank = 1
 

@@ -58,9 +58,9 @@ final as (
         updated_at,
         workbook_url,
         is_archived,
-        deleted_at is not null as is_deleted,
         deleted_at,
-        inventory_source
+        inventory_source,
+        deleted_at is not null as is_deleted
     from ranked
     where url_id_rank = 1
 
