@@ -165,8 +165,24 @@ def profile_environment(database: str, project: Path) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def run_dbt_build(options: DbtOptions) -> DbtResult:
-    """Run `dbt build`; return (ok, "dbt build: 142 passed, 3 warnings, 0 errors, 0 skipped in 21.3s")."""
+def parse_project(options: DbtOptions) -> Any | None:
+    """`dbt parse` with these options: the manifest a build and a freshness check can share, so a
+    run parses the project once; None when the parse fails (the build then says why)."""
+    from dbt.cli.main import dbtRunner
+
+    project = Path(options.project_dir or project_dir())
+    Path(options.database).parent.mkdir(parents=True, exist_ok=True)
+    with profile_environment(options.database, project):
+        try:
+            result = dbtRunner().invoke(dataclasses.replace(options, select=None, unit_tests=True).args(("parse",)))
+        finally:
+            _release_duckdb()
+    return result.result if result.success else None
+
+
+def run_dbt_build(options: DbtOptions, manifest: Any | None = None) -> DbtResult:
+    """Run `dbt build` (on `manifest`, from parse_project, when given: no second parse); return
+    (ok, "dbt build: 142 passed, 3 warnings, 0 errors, 0 skipped in 21.3s")."""
     from dbt.cli.main import dbtRunner
 
     project = Path(options.project_dir or project_dir())
@@ -174,7 +190,7 @@ def run_dbt_build(options: DbtOptions) -> DbtResult:
     started = time.monotonic()
     with profile_environment(options.database, project):
         try:
-            result = dbtRunner().invoke(options.args())
+            result = dbtRunner(manifest=manifest).invoke(options.args())
         finally:
             _release_duckdb()
     seconds = time.monotonic() - started
@@ -195,16 +211,17 @@ def run_dbt_build(options: DbtOptions) -> DbtResult:
     return DbtResult(ok, message)
 
 
-def run_source_freshness(options: DbtOptions) -> ExportFreshness:
+def run_source_freshness(options: DbtOptions, manifest: Any | None = None) -> ExportFreshness:
     """`dbt source freshness` of sigma_raw.loaded_files with the build's project, target, vars
-    and paths (the build's --select does not apply): how old the newest export file is."""
+    and paths (the build's --select does not apply), on `manifest` when given: how old the newest
+    export file is."""
     from dbt.cli.main import dbtRunner
 
     project = Path(options.project_dir or project_dir())
     argv = dataclasses.replace(options, select=FRESHNESS_SOURCE).args(("source", "freshness"))
     with profile_environment(options.database, project):
         try:
-            result = dbtRunner().invoke(argv)
+            result = dbtRunner(manifest=manifest).invoke(argv)
         finally:
             _release_duckdb()
     return freshness_from_result(result)

@@ -33,7 +33,7 @@ from loader.sigma_api.inventory import sync_inventory
 from loader.sigma_api.report import SyncReport
 from loader.sigma_api.tables import ensure_inventory_tables
 from loader.storage import StorageError
-from sigma_impressions.dbt_runner import DbtOptions, DbtResult, run_dbt_build, run_source_freshness
+from sigma_impressions.dbt_runner import DbtOptions, DbtResult, parse_project, run_dbt_build, run_source_freshness
 from sigma_impressions.publish import PublishError, PublishResult, check_paths, publish, published_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
@@ -167,7 +167,8 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
         except DatabaseError as exc:
             result.fail(str(exc), EXIT_DATABASE)
             return result
-    result.dbt = run_dbt_build(settings.dbt)
+    manifest = parse_project(settings.dbt)  # parsed once, for the build and the freshness check
+    result.dbt = run_dbt_build(settings.dbt, manifest)
     if not result.dbt.ok:
         result.fail(result.dbt.message.replace("dbt build: ", "dbt build failed: ", 1))
     elif not result.load.ok:
@@ -187,7 +188,7 @@ def run(settings: RunSettings, progress: Progress | None = None, on_step: StepCa
             result.fail(exc.line())
         notify("publish", result)
 
-    result.freshness = run_source_freshness(settings.dbt)
+    result.freshness = run_source_freshness(settings.dbt, manifest)
     if result.freshness.is_error:
         result.fail(result.freshness.line())
     notify("freshness", result)
