@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install install-spark run test test-slow test-spark test-all lint integration-tests browser bench bench-spark docs clean
+.PHONY: install install-spark run test test-fast test-slow test-spark test-all lint integration-tests browser bench bench-spark docs clean
 
 install: $(STAMP)
 
@@ -26,11 +26,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 ## The main job on the embedded DuckDB: demo export -> inventory sync from a local Sigma API
 ## stand-in (127.0.0.1, the demo inventory) -> load -> dbt build -> publish -> report (and
 ## warehouse/report.html). Offline.
+## The demo's exclusion rule: its service account's impressions (*@svc.acme.example) count only
+## in fct_sigma_impressions and sigma_excluded_impressions.
 ## Same result when run again (the demo rewrites the same files). dbt's full log: logs/dbt.log.
 run: install
 	$(BIN)/sigma-impressions demo --out $(DEMO_DIR)
 	DBT_LOG_LEVEL=$${DBT_LOG_LEVEL:-warn} $(BIN)/python -m sigma_impressions.demo.sigma_api_server -- \
-	  $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR)
+	  $(BIN)/sigma-impressions run --bucket-uri file://$(DEMO_DIR) \
+	  --vars '{sigma_excluded_users: ["*@svc.acme.example"]}'
 	$(BIN)/sigma-impressions report
 	$(BIN)/sigma-impressions report --format html --out warehouse/report.html
 
@@ -56,11 +59,17 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## Lint, the package's integration tests, then every test: pure functions, loader against
-## moto_server and the GCS emulator, dbt and the semantic layer (mf), the HTML page in chromium,
-## end to end.
-test: lint integration-tests browser
-	$(BIN)/pytest -q -m "not slow and not spark"
+## Lint, then every test on both cores: pure functions, the loader against moto_server and the
+## GCS emulator, dbt builds (this repo as a package too) and the semantic layer (mf), the HTML page
+## in chromium, end to end. Not the long fault tests (test-slow) nor Spark (test-spark).
+test: lint browser
+	$(BIN)/pytest -q -n 2 --dist loadscope -m "not slow and not spark"
+
+## The edit loop (under a minute): the tests that need no dbt, server or browser, one dbt build of
+## the fixtures (every mart's rows) and the marts against the hand-written reference SQL.
+test-fast: install
+	$(BIN)/pytest -q -n 2 --dist loadscope -m "not emulator and not browser and not spark and not slow" \
+	  tests/unit tests/functional/test_fixture_marts.py tests/functional/test_marts_match_reference.py
 
 ## The long fault tests (a 3M-row file killed 6 times, GCS giving up on a failing object): ~7 min.
 test-slow: install

@@ -7,8 +7,10 @@
 -- Placeholders, filled by tests/helpers/marts_reference.py:
 --   {parsed_rows}  a SELECT of one row per landed record with _file_uri, _file_row_number,
 --                  _loaded_at, raw_request_time, raw_user_email, raw_workbook_url_id,
---                  raw_element_id, raw_count, request_time, user_email, workbook_url_id,
---                  element_id, impression_count, rejection_reason (NULL when valid)
+--                  raw_element_id, raw_count, event_name, event_status (trimmed, NULL when
+--                  empty), request_time, user_email, workbook_url_id, element_id,
+--                  impression_count, rejection_reason (NULL when valid)
+--   {file_columns} a SELECT of file_uri, has_event_name_column, has_event_status_column
 --   {raw_schema}   the loader's schema (loaded_files, rejected_lines)
 --   {workbooks}, {elements}   the inventory relations (the seeds' columns)
 --   {as_of_date}   YYYY-MM-DD; windows end at as_of_date + 1 day 00:00 UTC
@@ -17,7 +19,23 @@
 
 create schema if not exists reference;
 
-create or replace table reference.parsed_rows as {parsed_rows};
+-- The rows of each loaded file's landed version that are view events (the default patterns:
+-- where the file has an event name column, names matching view|open anywhere; where it has an
+-- event status column, empty statuses or success|succeeded|ok in full; any case). Rows of other
+-- events count nowhere and are rejected nowhere.
+create or replace table reference.parsed_rows as
+select rows.*
+from ({parsed_rows}) as rows
+inner join {raw_schema}.loaded_files as files
+    on rows._file_uri = files.file_uri and rows._loaded_at = files.loaded_at and files.status = 'loaded'
+inner join ({file_columns}) as file_columns on rows._file_uri = file_columns.file_uri
+where
+    (not file_columns.has_event_name_column or coalesce(regexp_matches(rows.event_name, 'view|open', 'i'), false))
+    and (
+        not file_columns.has_event_status_column
+        or rows.event_status is null
+        or regexp_full_match(rows.event_status, 'success|succeeded|ok', 'i')
+    );
 
 create or replace table reference.workbooks as
 select

@@ -385,6 +385,7 @@ def run_dbt(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None:
         marts_reference.reference_sql(
             data.as_of_date,
             parsed_rows=marts_reference.FIXED_HEADER_ROWS,
+            file_columns=marts_reference.NO_EVENT_COLUMNS,
             workbooks="bench_inventory.workbooks",
             elements="bench_inventory.workbook_elements",
         )

@@ -28,6 +28,17 @@ AWS_KEY_ID = "AKIATESTKEY000000001"
 AWS_SECRET = "test-secret-Zq8Vx2Lm9Pw4"
 
 
+# A test that uses one of these fixtures talks to a server the session starts: it is marked
+# `emulator` (pyproject.toml's markers), so the edit loop can leave it out.
+EMULATOR_FIXTURES = {"moto_endpoint", "gcs_endpoint"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.emulator)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     import dbt.version
 

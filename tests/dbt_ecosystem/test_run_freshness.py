@@ -1,6 +1,9 @@
 """`sigma-impressions run` checks the export's freshness after the build: one line, exit 1 only
 at error level. Through the real executable on a real DuckDB file; time passing is the manifest's
-last_modified moved back (what a stopped export schedule looks like a few days later).
+last_modified moved back (what a stopped export schedule looks like a few days later). The builds
+select the export files' mart and what it reads (`+sigma_export_files`): the manifest's staging
+model, which the freshness reads, and one mart for the publish step), and the tests on those alone
+(DBT_INDIRECT_SELECTION=cautious: the accounting test also reads models this build leaves out).
 """
 
 from __future__ import annotations
@@ -16,16 +19,22 @@ import pytest
 
 from tests.helpers.exports import ExportDir
 
+pytestmark = pytest.mark.dbt
+
 CLI = str(Path(sys.executable).parent / "sigma-impressions")
 BODY = "request_time,user_email,workbook_url_id\n2026-11-20 10:00,a@x.com,Revenue-Overview-4kTq8ZpL2mWx9RbN\n"
+SELECT = ("--select", "+sigma_export_files")
 QUESTION = "is Sigma's export schedule running?"
 
 
 def _run(export_dir: ExportDir, database: Path, work: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMA_IMPRESSIONS_")}
     env |= {"DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), "DBT_LOG_LEVEL": "warn"}
+    env |= {"DBT_INDIRECT_SELECTION": "cautious"}
+    argv = [CLI, "run", "--bucket-uri", export_dir.uri, "--database", str(database), "--days-back", "6", *SELECT]
+    argv += ["--published-database", str(work / "snapshot.duckdb")]
     return subprocess.run(
-        [CLI, "run", "--bucket-uri", export_dir.uri, "--database", str(database), "--days-back", "6"],
+        argv,
         capture_output=True,
         text=True,
         env=env,
@@ -73,6 +82,7 @@ def test_pipeline_run_returns_the_freshness(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")
     exports = ExportDir(tmp_path / "exports")
     exports.write("sigma_audit_run-1.csv", BODY, age=timedelta(days=2))
     settings = RunSettings.from_options(
@@ -81,6 +91,7 @@ def test_pipeline_run_returns_the_freshness(tmp_path: Path, monkeypatch: pytest.
             "database": str(tmp_path / "w.duckdb"),
             "published_database": str(tmp_path / "snapshot.duckdb"),
             "days_back": "6",
+            "select": "+sigma_export_files",
         },
         env={},
     )

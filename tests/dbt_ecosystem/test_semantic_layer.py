@@ -2,7 +2,9 @@
 MetricFlow (`mf validate-configs`, `mf query`) returns the marts' numbers.
 
 One demo database per module: `sigma-impressions demo` + `load` through the real CLI, then
-`dbt build` and `dbt docs generate` with dbt's target under tmp. MetricFlow reads
+`dbt build` (the demo seeds as the inventory, the demo's exclusion rule from `make run`) and
+`dbt docs generate` with dbt's target under tmp. The metrics count what the marts count: an
+excluded impression (its exclusion_reason set) counts in no metric. MetricFlow reads
 `<project>/target/semantic_manifest.json` only, so `mf` runs in a small project folder under
 tmp (links to dbt_project.yml and profiles.yml, and that target), never the repo's target/.
 """
@@ -19,8 +21,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from tests.helpers.dbt_project import REPO, run_dbt
+from tests.helpers.demo_facts import make_run_vars
+
+pytestmark = pytest.mark.dbt
 
 BIN = Path(sys.executable).parent
 METRICS = {"impressions", "unique_users", "impressions_per_user", "active_users", "workbooks_viewed"}
@@ -38,8 +44,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     as_of = datetime.now(timezone.utc).date().isoformat()
     work = root / "dbt"
-    run_dbt(["build"], database=database, work_dir=work, vars={"as_of_date": as_of})
-    run_dbt(["docs", "generate"], database=database, work_dir=work, vars={"as_of_date": as_of})
+    dbt_vars = {"as_of_date": as_of, "sigma_inventory_source": "seeds", **yaml.safe_load(make_run_vars())}
+    run_dbt(["build"], database=database, work_dir=work, vars=dbt_vars)
+    run_dbt(["docs", "generate"], database=database, work_dir=work, vars=dbt_vars)
     project = root / "mf_project"
     project.mkdir()
     for name in ("dbt_project.yml", "profiles.yml"):
@@ -86,7 +93,7 @@ def test_docs_show_exposures_and_metrics(demo: dict) -> None:
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     assert set(exposures) == EXPOSURES
     assert "model.sigma_impressions.sigma_workbook_impressions" in exposures["content_cleanup"]["depends_on"]["nodes"]
-    assert "source.sigma_impressions.sigma_raw.loaded_files" in exposures["terminal_report"]["depends_on"]["nodes"]
+    assert "model.sigma_impressions.sigma_export_events" in exposures["terminal_report"]["depends_on"]["nodes"]
     assert "model.sigma_impressions.sigma_daily_impressions" in exposures["html_report"]["depends_on"]["nodes"]
     assert {m["name"] for m in manifest["metrics"].values()} >= METRICS
     semantic = json.loads((demo["target"] / "semantic_manifest.json").read_text())
@@ -123,7 +130,9 @@ def test_mf_daily_impressions_equal_the_fact(demo: dict) -> None:
         (str(day), workbook): total
         for day, workbook, total in _sql(
             demo,
-            "select cast(request_time as date), workbook_url_id, sum(impression_count) "
+            # A day and workbook with only excluded impressions is a row of 0 (the measure's rule).
+            "select cast(request_time as date), workbook_url_id, "
+            "sum(case when exclusion_reason is null then impression_count else 0 end) "
             "from marts.fct_sigma_impressions group by all",
         )
     }
@@ -142,13 +151,26 @@ def test_mf_inventory_workbooks_equal_the_daily_mart(demo: dict) -> None:
         "--where",
         "{{ Dimension('workbook__workbook_name') }} is not null",
     )
-    got = {
-        (r["metric_time__day"][:10], r["workbook"], r["workbook__workbook_name"]): (
+    got, excluded_only = {}, set()
+    for r in rows:
+        day, workbook = r["metric_time__day"][:10], r["workbook"]
+        if r["inventory_workbook_impressions"] == "":  # the daily mart has no row: nothing counted
+            assert (int(r["impressions"]), int(r["unique_users"])) == (0, 0), r
+            excluded_only.add((day, workbook))
+            continue
+        got[(day, workbook, r["workbook__workbook_name"])] = (
             int(r["impressions"]),
             int(r["unique_users"]),
             int(r["inventory_workbook_impressions"]),
         )
-        for r in rows
+    # Those rows are the days a workbook had impressions and every one was excluded.
+    assert excluded_only <= {
+        (str(day), workbook)
+        for day, workbook in _sql(
+            demo,
+            "select cast(request_time as date), workbook_url_id from marts.fct_sigma_impressions "
+            "group by all having count(*) filter (where exclusion_reason is null) = 0",
+        )
     }
     expected = {
         (str(day), workbook, name): (impressions, users, impressions)
@@ -167,7 +189,7 @@ def test_mf_totals_and_active_users_equal_the_marts(demo: dict) -> None:
     [(impressions, users, workbooks)] = _sql(
         demo,
         "select sum(impression_count), count(distinct user_email), count(distinct workbook_url_id) "
-        "from marts.fct_sigma_impressions",
+        "from marts.fct_sigma_impressions where exclusion_reason is null",
     )
     assert (int(totals["impressions"]), int(totals["unique_users"]), int(totals["workbooks_viewed"])) == (
         impressions,
@@ -175,6 +197,8 @@ def test_mf_totals_and_active_users_equal_the_marts(demo: dict) -> None:
         workbooks,
     )
     assert float(totals["impressions_per_user"]) == pytest.approx(impressions / users)
+    [(excluded,)] = _sql(demo, "select count(*) from marts.fct_sigma_impressions where exclusion_reason is not null")
+    assert excluded > 0  # the demo's service account: the metrics above leave it out
 
     rows = _query(
         demo,

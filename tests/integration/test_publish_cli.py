@@ -65,7 +65,8 @@ def test_publish_and_report_use_the_default_paths(tmp_path: Path, working: Path)
     assert done.returncode == 0, done.stderr
     snapshot = tmp_path / "warehouse" / "sigma_impressions_marts.duckdb"
     assert done.stdout.strip().splitlines() == [
-        f"publish: 6 marts, {_rows(working)} rows, as of 2026-11-26 -> warehouse/sigma_impressions_marts.duckdb"
+        f"publish: {_marts(working)} marts, {_rows(working)} rows, as of 2026-11-26"
+        " -> warehouse/sigma_impressions_marts.duckdb"
     ]
     with duckdb.connect(str(snapshot), read_only=True) as con:
         schemas = sorted({s for (s,) in con.execute("select table_schema from information_schema.tables").fetchall()})
@@ -153,6 +154,12 @@ def test_publish_errors_are_one_line_and_change_nothing(
         assert line.startswith("sigma-impressions: error: publish failed, the previous snapshot is unchanged: ")
     assert snapshot.read_bytes() == before
     assert not (tmp_path / "marts.duckdb").exists()
+
+
+def _marts(working: Path) -> int:
+    with duckdb.connect(str(working), read_only=True) as con:
+        query = "select count(*) from information_schema.tables where table_schema = 'marts'"
+        return con.execute(query).fetchone()[0]
 
 
 def _rows(working: Path) -> int:

@@ -1,4 +1,4 @@
-"""The least-privilege IAM policy of docs/iam-policy.json (the README shows the same text), enforced.
+"""The least-privilege IAM policy of docs/iam-policy.json (as docs/sources-and-credentials.md shows it), enforced.
 
 A separate moto_server process runs with INITIAL_NO_AUTH_ACTION_COUNT: its first requests are not
 authenticated (they create an admin user and its key); from then on every request is checked
@@ -81,8 +81,8 @@ def cli(command: str, endpoint: str, key: dict, prefix: str, database: Path) -> 
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_the_policy_file_is_the_readme_policy() -> None:
-    readme = (REPO / "README.md").read_text()
+def test_the_policy_file_is_the_documented_policy() -> None:
+    readme = (REPO / "docs" / "sources-and-credentials.md").read_text()
     assert json.loads(POLICY.read_text())["Statement"][1]["Resource"] == f"arn:aws:s3:::{DOC_BUCKET}/{DOC_PREFIX}/*"
     assert POLICY.read_text().strip() in readme
 

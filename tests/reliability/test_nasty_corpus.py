@@ -17,12 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.helpers.dbt_build import dbt_build
 from tests.helpers.exports import ExportDir
 from tests.helpers.invariants import assert_accounted
 from tests.helpers.marts_compare import mart_differences
 from tests.helpers.marts_reference import build_reference
+
+pytestmark = pytest.mark.dbt
 
 BIN = Path(sys.executable).parent
 HEADER = "request_time,user_email,workbook_url_id,element_id,count\n"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from loader.contract import project_dir
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer
@@ -16,8 +17,10 @@ from tests.helpers.exports import ExportDir
 from tests.helpers.processes import BIN, clean_env
 from tests.sigma_api.conftest import CLIENT_ID, CLIENT_SECRET, run_inventory
 
+pytestmark = pytest.mark.dbt
 
-def _run(server: SigmaApiServer, exports: ExportDir, database: Path, tmp_path: Path, as_of: str):
+
+def _run(server: SigmaApiServer, exports: ExportDir, database: Path, tmp_path: Path, as_of: str, *extra: str):
     env = clean_env(
         SIGMA_IMPRESSIONS_SIGMA_API_URL=server.url,
         SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID=CLIENT_ID,
@@ -29,7 +32,7 @@ def _run(server: SigmaApiServer, exports: ExportDir, database: Path, tmp_path: P
     )
     argv = [str(BIN / "sigma-impressions"), "run", "--bucket-uri", exports.uri, "--database", str(database)]
     return subprocess.run(
-        [*argv, "--as-of-date", as_of], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+        [*argv, "--as-of-date", as_of, *extra], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
     )
 
 
@@ -100,21 +103,31 @@ def test_synced_inventory_reaches_the_marts(sigma_api: SigmaApiServer, tmp_path:
     assert name == ("API Workbook 1",)
 
 
-def test_seeds_until_a_sync_succeeds(sigma_api: SigmaApiServer, tmp_path: Path) -> None:
-    """A database whose only sync failed still reads the seeds."""
+def test_no_inventory_until_a_sync_succeeds_and_the_seeds_only_when_asked(
+    sigma_api: SigmaApiServer, tmp_path: Path
+) -> None:
+    """A database whose only sync failed has an empty inventory (the build goes on, the run exits
+    1): nothing falls back to the demo seeds unless vars.sigma_inventory_source says so."""
     exports = ExportDir(tmp_path / "exports")
     exports.write("audit.csv", "request_time,user_email,workbook_url_id,element_id,count\n")
     database = tmp_path / "wh.duckdb"
     sigma_api.state.inject(r"^/v2/members$", 500, times=100)
     sigma_api.state.inject(r"^/v2/auth/token$", 401, method="POST", times=100)
-    result = _run(sigma_api, exports, database, tmp_path, datetime.now(UTC).date().isoformat())
+    today = datetime.now(UTC).date().isoformat()
+    result = _run(sigma_api, exports, database, tmp_path, today)
     assert result.returncode == 1
-    assert "refused the client id and secret" in result.stderr
+    assert "refused the client id and secret" in result.stderr and "dbt build:" in result.stdout
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from sigma_raw.sigma_workbooks").fetchone() == (0,)
+        assert con.execute("select count(*) from marts.sigma_workbook_impressions").fetchone() == (0,)
+
+    seeded = _run(sigma_api, exports, database, tmp_path, today, "--vars", "{sigma_inventory_source: seeds}")
+    assert seeded.returncode == 1  # the sync still fails
     with duckdb.connect(str(database), read_only=True) as con:
         sources = con.execute("select distinct inventory_source from staging.stg_sigma__workbooks").fetchall()
         seeds = con.execute("select count(*) from inventory.sigma_workbooks").fetchone()[0]
         marts = con.execute("select count(*) from marts.sigma_workbook_impressions").fetchone()[0]
-    assert sources == [("seed",)]
+    assert sources == [("seeds",)]
     assert marts == seeds > 0
 
 
