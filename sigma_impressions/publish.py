@@ -10,8 +10,9 @@ temporary file it left is removed by the next publish.
 
 The snapshot holds every table and view of the working file's `marts` schema as a table of the
 same name (`marts.*`), the file ledger `sigma_raw.loaded_files` (which export files landed or
-failed, for readers who query it; the report reads marts.sigma_export_files), and a one-row table `main.snapshot_info` that says
-what it holds (built_at, as_of_date, source_database, marts, total_rows, load_summary, dbt_result).
+failed, for readers who query it; the report reads marts.sigma_export_files), and a one-row table
+`main.snapshot_info` that says what it holds (built_at, as_of_date, source_database, marts,
+total_rows, load_summary, dbt_result).
 """
 
 from __future__ import annotations
