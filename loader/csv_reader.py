@@ -125,7 +125,8 @@ def _blank_line_first(path: str) -> bool:
     return start[:1] in (b"\r", b"\n")
 
 
-def _open_text(path: str) -> io.TextIOWrapper:
+def open_text(path: str) -> io.TextIOWrapper:
+    """The file as text the way the record count reads it: UTF-8, undecodable bytes kept."""
     return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
@@ -246,7 +247,7 @@ def land_records(
     # first line as the header; Python's csv module skips blank lines: Python parses those.
     if not python and len(columns) > 1 and not _blank_line_first(path):
         with ThreadPoolExecutor(max_workers=1) as pool:
-            records = pool.submit(_record_count, path)
+            records = pool.submit(record_count, path)
             loaded, rejected = _land_with_duckdb(con, path, columns, rows)
             if loaded + rejected == records.result():
                 return ParsedFile(headers, columns, loaded, rejected, "duckdb")
@@ -317,7 +318,7 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, rows: FileRows) -> None:
 _LINE_ENDS = frozenset(("\n", "\r", "\r\n"))
 
 
-def _record_count(path: str) -> int | None:
+def record_count(path: str) -> int | None:
     """Records after the header, as Python's csv module splits them (blank lines are not records).
 
     The csv module reads the lines the text file yields (split at \n, \r and \r\n); starting a line
@@ -326,7 +327,7 @@ def _record_count(path: str) -> int | None:
     csv.reader (which takes from the same lines what a quoted field spans): the same count as
     csv.reader over the whole file, without building the fields of the other lines."""
     try:
-        with _open_text(path) as text:
+        with open_text(path) as text:
             lines = iter(text)
             pending: list[str] = []
 
@@ -388,7 +389,7 @@ def _land_with_python(con: duckdb.DuckDBPyConnection, path: str, columns: list[s
     rejects: list[tuple[int, str, str]] = []
     landed = 0
     try:
-        with _open_text(path) as text:
+        with open_text(path) as text:
             records = _records(text)
             next(records, None)  # the header
             for start_line, record in records:

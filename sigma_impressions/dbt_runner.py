@@ -176,7 +176,7 @@ def parse_project(options: DbtOptions) -> Any | None:
         try:
             result = dbtRunner().invoke(dataclasses.replace(options, select=None, unit_tests=True).args(("parse",)))
         finally:
-            _release_duckdb()
+            release_duckdb()
     return result.result if result.success else None
 
 
@@ -192,7 +192,7 @@ def run_dbt_build(options: DbtOptions, manifest: Any | None = None) -> DbtResult
         try:
             result = dbtRunner(manifest=manifest).invoke(options.args())
         finally:
-            _release_duckdb()
+            release_duckdb()
     seconds = time.monotonic() - started
     statuses = _statuses(result.result)
     if result.exception is not None and not statuses:
@@ -223,11 +223,11 @@ def run_source_freshness(options: DbtOptions, manifest: Any | None = None) -> Ex
         try:
             result = dbtRunner(manifest=manifest).invoke(argv)
         finally:
-            _release_duckdb()
+            release_duckdb()
     return freshness_from_result(result)
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
 
     dbt-duckdb caches one database handle per process (DuckDBConnectionManager._ENV) until exit;

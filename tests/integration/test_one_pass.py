@@ -195,7 +195,7 @@ def test_a_count_mismatch_lands_the_python_parse_alone(
 ) -> None:
     """When Python's count disagrees, the rows DuckDB inserted are deleted inside the transaction
     and Python's parse is what lands: no row twice, numbers 1..n."""
-    monkeypatch.setattr(csv_reader, "_record_count", lambda path: -1)  # disagrees with any parse
+    monkeypatch.setattr(csv_reader, "record_count", lambda path: -1)  # disagrees with any parse
     body = HEADER + "".join(f"2026-11-25 10:00:00,a@x.com,wb1,el1,1,{n}\n" for n in range(1, 6)) + "short,row\n"
     export_dir.write("a.csv", body, age=timedelta(minutes=30))
     export_dir.write("b.csv", body, age=timedelta(minutes=20))

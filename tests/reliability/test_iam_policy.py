@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import BIN, _start, _stop, free_port
+from tests.conftest import BIN, free_port, start_server, stop_server
 from tests.helpers.processes import clean_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ def iam_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
     log = tmp_path_factory.mktemp("moto-iam") / "moto.log"
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
     try:
-        process = _start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server", log)
+        process = start_server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server", log)
     finally:
         del os.environ["INITIAL_NO_AUTH_ACTION_COUNT"]
     endpoint = f"http://127.0.0.1:{port}"
@@ -68,7 +68,7 @@ def iam_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, di
         loader_key = admin_iam.create_access_key(UserName="sigma-loader")["AccessKey"]
         yield endpoint, loader_key
     finally:
-        _stop(process)
+        stop_server(process)
 
 
 def cli(command: str, endpoint: str, key: dict, prefix: str, database: Path) -> subprocess.CompletedProcess:

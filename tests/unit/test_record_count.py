@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from loader.csv_reader import _open_text, _record_count
+from loader.csv_reader import open_text, record_count
 
 
 def csv_module_count(path: Path) -> int:
     """The definition: csv.reader over the whole file, blank lines not counted, header excluded."""
-    with _open_text(str(path)) as text:
+    with open_text(str(path)) as text:
         return max(sum(1 for record in csv.reader(text, strict=False) if record) - 1, 0)
 
 
@@ -42,7 +42,7 @@ TRICKY = [
 def test_the_count_is_the_csv_modules(tmp_path: Path, text: str) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode("utf-8"))
-    assert _record_count(str(path)) == csv_module_count(path)
+    assert record_count(str(path)) == csv_module_count(path)
 
 
 def test_the_count_is_the_csv_modules_on_random_text(tmp_path: Path) -> None:
@@ -52,4 +52,4 @@ def test_the_count_is_the_csv_modules_on_random_text(tmp_path: Path) -> None:
     for _ in range(2000):
         text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 40)))
         path.write_bytes(text.encode("utf-8") + (b"\xff" if chooser.random() < 0.1 else b""))
-        assert _record_count(str(path)) == csv_module_count(path), repr(text)
+        assert record_count(str(path)) == csv_module_count(path), repr(text)

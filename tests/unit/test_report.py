@@ -2,11 +2,10 @@
 models/marts/*.yml, so a column the report reads and no contract declares fails here): each
 section shows the marts' own rules (cleanup flag, usage status, popularity rank, trend label, a
 file's problem, is_view_event, the exclusion reasons), every format parses, the HTML page lays
-out the same rows, and the report's modules import no private name and form no cycle."""
+out the same rows. (tests/unit/test_imports.py checks the imports of every module.)"""
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
@@ -589,30 +588,3 @@ def test_the_html_page_says_why_a_part_is_empty(marts_db: str) -> None:
     assert "no exclusion rule is set or none matched" in text
     assert "exports have no event columns: every row counts" in text
     assert "no export file loaded yet" in text
-
-
-def _report_modules() -> dict[str, ast.Module]:
-    folder = REPO / "sigma_impressions" / "report"
-    return {f"sigma_impressions.report.{p.stem}": ast.parse(p.read_text(encoding="utf-8")) for p in folder.glob("*.py")}
-
-
-def test_report_modules_import_no_private_name_and_no_cycle() -> None:
-    modules = _report_modules()
-    edges: dict[str, set[str]] = {name: set() for name in modules}
-    for name, tree in modules.items():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sigma_impressions.report"):
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                assert not private, f"{name} imports {private} from {node.module}"
-                for alias in node.names:
-                    target = f"{node.module}.{alias.name}"
-                    edges[name].add(target if target in modules else node.module)
-    edges.pop("sigma_impressions.report.__init__", None)
-
-    def visit(name: str, path: list[str]) -> None:
-        assert name not in path, f"import cycle: {' -> '.join([*path, name])}"
-        for target in edges.get(name, ()):
-            visit(target, [*path, name])
-
-    for name in edges:
-        visit(name, [])
