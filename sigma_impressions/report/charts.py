@@ -69,26 +69,19 @@ def daily_users(days: Rows) -> str:
     return figure_json(figure)
 
 
+def _bars(names: list[str], values: list[Any], name: str, color: str) -> go.Bar:
+    """Horizontal bars, one per name."""
+    return go.Bar(y=names, x=values, name=name, orientation="h", marker={"color": color})
+
+
 def top_workbooks(rows: Rows) -> str:
     """The first rows (in their order, the first on top): last 14 days against the 14 before."""
     shown = list(reversed(rows))
     names = [r["workbook_name"] or r["workbook_url_id"] for r in shown]
     figure = go.Figure(
         [
-            go.Bar(
-                y=names,
-                x=[r["impressions_previous_14d"] for r in shown],
-                name="previous 14 days",
-                orientation="h",
-                marker={"color": LIGHT},
-            ),
-            go.Bar(
-                y=names,
-                x=[r["impressions_14d"] for r in shown],
-                name="last 14 days",
-                orientation="h",
-                marker={"color": INK},
-            ),
+            _bars(names, [r["impressions_previous_14d"] for r in shown], "previous 14 days", LIGHT),
+            _bars(names, [r["impressions_14d"] for r in shown], "last 14 days", INK),
         ]
     )
     figure.update_layout(**_layout("Top workbooks: last 14 days against the 14 days before", barmode="group"))
@@ -108,30 +101,16 @@ def teams(rows: Rows) -> str:
         horizontal_spacing=0.04,
         subplot_titles=("impressions, last 30 days", "active members, last 14 days"),
     )
-    figure.add_trace(
-        go.Bar(
-            y=names,
-            x=[r["impressions_30d"] for r in shown],
-            orientation="h",
-            name="impressions, 30 days",
-            marker={"color": INK},
-        ),
-        row=1,
-        col=1,
+    members = {
+        "customdata": [r["member_count"] for r in shown],
+        "hovertemplate": "%{x} of %{customdata} members<extra></extra>",
+    }
+    panels = (
+        ("impressions_30d", "impressions, 30 days", INK, {}),
+        ("active_members_14d", "active members, 14 days", BLUE, members),
     )
-    figure.add_trace(
-        go.Bar(
-            y=names,
-            x=[r["active_members_14d"] for r in shown],
-            orientation="h",
-            name="active members, 14 days",
-            marker={"color": BLUE},
-            customdata=[r["member_count"] for r in shown],
-            hovertemplate="%{x} of %{customdata} members<extra></extra>",
-        ),
-        row=1,
-        col=2,
-    )
+    for col, (column, name, color, extra) in enumerate(panels, start=1):
+        figure.add_trace(_bars(names, [r[column] for r in shown], name, color).update(extra), row=1, col=col)
     figure.update_layout(**_layout("", showlegend=False))
     figure.update_layout(title=None, margin={"l": 160, "t": 40}, height=max(260, 80 + 36 * len(shown)))
     return figure_json(figure)
