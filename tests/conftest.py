@@ -39,6 +39,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.emulator)
 
 
+# pytest-xdist (make test: -n 2 --dist loadscope) runs each module on one worker. Modules that
+# share a session-scoped build go to the same worker, so it is built once.
+SHARED_BUILDS = {
+    "tests/functional/test_fixture_marts.py": "the fixture build",
+    "tests/functional/test_incremental.py": "the fixture build",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SHARED_BUILDS.get(module, module)
+
+    return SharedBuildScheduling(config, log)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     import dbt.version
 
@@ -63,7 +82,7 @@ def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: flo
     raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s")
 
 
-def _start(args: list[str], port: int, name: str, log: Path) -> subprocess.Popen:
+def start_server(args: list[str], port: int, name: str, log: Path) -> subprocess.Popen:
     handle = open(log, "wb")  # noqa: SIM115 - closed when the process is stopped
     process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     process.log_handle = handle  # type: ignore[attr-defined]
@@ -71,7 +90,7 @@ def _start(args: list[str], port: int, name: str, log: Path) -> subprocess.Popen
     return process
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -98,9 +117,9 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto_server process: an S3 HTTP endpoint on a free loopback port."""
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
-    process = _start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server", log)
+    process = start_server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server", log)
     yield f"http://127.0.0.1:{port}"
-    _stop(process)
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +135,9 @@ def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--in-memory",
         "-q",
     ]
-    process = _start(args, port, "gcp-storage-emulator", log)
+    process = start_server(args, port, "gcp-storage-emulator", log)
     yield f"http://127.0.0.1:{port}"
-    _stop(process)
+    stop_server(process)
 
 
 class S3Bucket:

@@ -1,22 +1,36 @@
 """Run this repo's dbt project against a given DuckDB file, for tests.
 
-`run_dbt(["build"], database=..., work_dir=tmp_path, vars={...})` runs `.venv/bin/dbt` in a
-subprocess (a fresh process each time: dbt-duckdb caches database handles in-process) with the
-project folder as --project-dir and --profiles-dir, SIGMA_IMPRESSIONS_DUCKDB_PATH pointing at
-`database`, and dbt's target/ and logs/ under `work_dir`, so parallel runs never clash.
+`run_dbt(["build"], database=..., work_dir=tmp_path, vars={...})` runs dbt with the project folder
+as --project-dir and --profiles-dir, SIGMA_IMPRESSIONS_DUCKDB_PATH pointing at `database`, and
+dbt's target/ and logs/ under `work_dir`, so runs never clash.
+
+On DuckDB it runs in this process through dbt's programmatic runner (dbtRunner), as
+`sigma-impressions run` does, and parses the project once per set of vars and database name: a
+parse costs more than building the fixtures, and the parsed manifest depends only on those (the
+database's name is its file's stem; the file itself is read at run time). `parse` and `docs`
+always parse (they write the manifest artifacts to the target folder). Another target (spark) or
+extra environment runs `.venv/bin/dbt` in a process of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sigma_impressions.dbt_runner import release_duckdb
+
 REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
+# Commands that write the manifest artifacts: never given a parsed manifest.
+PARSING_COMMANDS = {"parse", "docs", "deps"}
+_manifests: dict[tuple[str, str, str], Any] = {}
 
 
 class DbtFailed(AssertionError):
@@ -36,24 +50,70 @@ def run_dbt(
     """Run `dbt <args>` on `database` (or another `target`, with `env` added to the environment);
     raise DbtFailed (with the output's tail) if check and it fails."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(DBT),
-        *args,
-        "--project-dir",
-        str(REPO),
-        "--profiles-dir",
-        str(REPO),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-    ]
+    options = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    options += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     if vars:
-        command += ["--vars", json.dumps(vars)]
-    if target:
-        command += ["--target", target]
-    extra_env = env or {}
-    env = {
+        options += ["--vars", json.dumps(vars, sort_keys=True)]
+    if target or env:
+        result = _in_a_process(args, options + (["--target", target] if target else []), database, env, timeout)
+    else:
+        result = _in_this_process(args, options, database, json.dumps(vars or {}, sort_keys=True))
+    if check and result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+        raise DbtFailed(f"dbt {' '.join(args)} exited {result.returncode}:\n{tail}")
+    return result
+
+
+def _in_this_process(
+    args: list[str], options: list[str], database: Path | str, vars_key: str
+) -> subprocess.CompletedProcess[str]:
+    from dbt.cli.main import dbtRunner
+
+    key = (vars_key, Path(database).stem, str(REPO))
+    output = io.StringIO()
+    with _environment(database), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        try:
+            manifest = None
+            if args[0] not in PARSING_COMMANDS:
+                manifest = _manifests.get(key)
+                if manifest is None:
+                    parsed = dbtRunner().invoke(["parse", *options])
+                    manifest = _manifests[key] = parsed.result if parsed.success else None
+            result = dbtRunner(manifest=manifest).invoke([*args, *options])
+        finally:
+            release_duckdb()
+    # dbt's exit codes: 0 success, 1 a node failed, 2 dbt could not run.
+    code = 0 if result.success else 2 if result.exception is not None and result.result is None else 1
+    return subprocess.CompletedProcess(["dbt", *args], code, output.getvalue(), "")
+
+
+@contextlib.contextmanager
+def _environment(database: Path | str) -> Iterator[None]:
+    """What the profile reads, for one dbt call, then every previous value back."""
+    wanted = {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(Path(database).resolve()),
+        "SIGMA_IMPRESSIONS_EXTENSION_DIR": os.environ.get(
+            "SIGMA_IMPRESSIONS_EXTENSION_DIR", str(REPO / ".venv" / "duckdb_extensions")
+        ),
+        "NO_COLOR": "1",
+    }
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _in_a_process(
+    args: list[str], options: list[str], database: Path | str, env: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    environment = {
         **os.environ,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(REPO),
@@ -62,10 +122,7 @@ def run_dbt(
             "SIGMA_IMPRESSIONS_EXTENSION_DIR", str(REPO / ".venv" / "duckdb_extensions")
         ),
         "NO_COLOR": "1",
-        **extra_env,
+        **(env or {}),
     }
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
-        raise DbtFailed(f"dbt {' '.join(args)} exited {result.returncode}:\n{tail}")
-    return result
+    command = [str(DBT), *args, *options]
+    return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
