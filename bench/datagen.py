@@ -9,8 +9,10 @@ Layout (under one data folder per size):
 
 Rows: request_time (ISO, milliseconds, `Z`), user_email, workbook_url_id, element_id (empty for
 workbook-level rows), count. Cardinalities follow a skewed (power-law) popularity: a few workbooks
-and users get most impressions. Every value is a pure function of the row number, so a size is
-reproducible. The inventory (workbooks and elements) is written as CSV next to the exports: a few
+and users get most impressions. How many workbooks, elements per workbook and users there are is a
+`Shape` (DEFAULT_SHAPE: 400 x 12, 3,000 users; SHAPE_20M: 1,200 x 10, 3,000 users, the shape of the
+20M-row memory target). Every value is a pure function of the row number and the shape, so a size
+is reproducible. The inventory (workbooks and elements) is written as CSV next to the exports: a few
 workbooks and elements are left out of it, as in a real inventory that lags behind.
 
 File mtimes are set to a few hours ago, so `sigma-impressions load --days-back 6` takes them all.
@@ -28,13 +30,31 @@ from pathlib import Path
 
 import duckdb
 
-WORKBOOKS = 400
-ELEMENTS_PER_WORKBOOK = 12
-USERS = 3000
 UNKNOWN_WORKBOOK_EVERY = 20  # every 20th workbook is missing from the inventory
 UNKNOWN_ELEMENT_EVERY = 25  # every 25th element is missing from the inventory
 MTIME_AGO_SECONDS = 3 * 3600
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many workbooks, elements per workbook and users the rows are spread over."""
+
+    workbooks: int
+    elements_per_workbook: int
+    users: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.workbooks:,} workbooks x {self.elements_per_workbook} elements"
+            f" ({self.workbooks * self.elements_per_workbook:,}), {self.users:,} users"
+        )
+
+
+# The shape of every size of the benchmark (docs/benchmarks.md was measured with it).
+DEFAULT_SHAPE = Shape(workbooks=400, elements_per_workbook=12, users=3000)
+# The shape of the target "the full build at 20M rows completes under memory_limit=1GB".
+SHAPE_20M = Shape(workbooks=1200, elements_per_workbook=10, users=3000)
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ class Dataset:
     workbooks_csv: Path
     elements_csv: Path
     history_bytes: int
+    shape: Shape = DEFAULT_SHAPE
 
     @property
     def history_dir(self) -> Path:
@@ -64,16 +85,17 @@ class Dataset:
         return self.root / "files500"
 
 
-def _ids_sql() -> str:
+def _ids_sql(shape: Shape) -> str:
     """Column expressions for row number `i` (a BIGINT), all deterministic."""
+    workbooks, elements, users = shape.workbooks, shape.elements_per_workbook, shape.users
     u_wb = "((hash(i, 11) % 1000003) / 1000003.0)"
     u_user = "((hash(i, 23) % 1000003) / 1000003.0)"
     u_el = "((hash(i, 37) % 1000003) / 1000003.0)"
     u_kind = "((hash(i, 41) % 1000003) / 1000003.0)"
     u_count = "((hash(i, 53) % 1000003) / 1000003.0)"
-    wb = f"least(floor({WORKBOOKS} * pow({u_wb}, 2.2))::int, {WORKBOOKS - 1})"
-    user = f"least(floor({USERS} * pow({u_user}, 1.8))::int, {USERS - 1})"
-    el = f"least(floor({ELEMENTS_PER_WORKBOOK} * pow({u_el}, 1.5))::int, {ELEMENTS_PER_WORKBOOK - 1})"
+    wb = f"least(floor({workbooks} * pow({u_wb}, 2.2))::int, {workbooks - 1})"
+    user = f"least(floor({users} * pow({u_user}, 1.8))::int, {users - 1})"
+    el = f"least(floor({elements} * pow({u_el}, 1.5))::int, {elements - 1})"
     return f"""
         {wb} as wb,
         {user} as usr,
@@ -92,11 +114,11 @@ def _element_id(wb: str, el: str) -> str:
     return f"substr(md5('el' || {wb} || '-' || {el}), 1, 10)"
 
 
-def _write_file(con: duckdb.DuckDBPyConnection, path: Path, day: date, first: int, last: int) -> None:
+def _write_file(con: duckdb.DuckDBPyConnection, path: Path, day: date, first: int, last: int, shape: Shape) -> None:
     """Rows [first, last) of the whole set, all on `day`, into one CSV with a header."""
     query = f"""
         with r as (
-            select i, {_ids_sql()}
+            select i, {_ids_sql(shape)}
             from range({first}, {last}) t(i)
         )
         select
@@ -113,7 +135,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, path: Path, day: date, first: in
     con.execute(f"copy ({query}) to '{path}' (header, delimiter ',', quote '\"')")
 
 
-def _write_inventory(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[Path, Path]:
+def _write_inventory(con: duckdb.DuckDBPyConnection, root: Path, shape: Shape) -> tuple[Path, Path]:
+    per_workbook = shape.elements_per_workbook
     workbooks = root / "inventory_workbooks.csv"
     elements = root / "inventory_elements.csv"
     con.execute(
@@ -127,7 +150,7 @@ def _write_inventory(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[Path, 
                 'owner' || (wb % 50) || '@acme.example' as owner_email,
                 timestamp '2025-01-01' + to_days(wb) as created_at,
                 timestamp '2026-06-01' + to_days(wb % 100) as updated_at
-            from range({WORKBOOKS}) t(wb)
+            from range({shape.workbooks}) t(wb)
             where wb % {UNKNOWN_WORKBOOK_EVERY} <> {UNKNOWN_WORKBOOK_EVERY - 1}
             order by wb
         ) to '{workbooks}' (header)
@@ -142,9 +165,9 @@ def _write_inventory(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[Path, 
                 'Page ' || (el % 3) as page_name,
                 'Element ' || el as name,
                 case when el % 4 = 0 then 'table' else 'visualization' end as element_type
-            from range({WORKBOOKS}) w(wb), range({ELEMENTS_PER_WORKBOOK}) e(el)
+            from range({shape.workbooks}) w(wb), range({per_workbook}) e(el)
             where wb % {UNKNOWN_WORKBOOK_EVERY} <> {UNKNOWN_WORKBOOK_EVERY - 1}
-              and (wb * {ELEMENTS_PER_WORKBOOK} + el) % {UNKNOWN_ELEMENT_EVERY} <> 7
+              and (wb * {per_workbook} + el) % {UNKNOWN_ELEMENT_EVERY} <> 7
             order by wb, el
         ) to '{elements}' (header)
         """
@@ -159,7 +182,14 @@ def touch_recent(paths: list[Path], now: float | None = None) -> None:
         os.utime(path, (base + n, base + n))
 
 
-def generate(root: Path, rows: int, days: int = 90, today: date | None = None, many_files: int = 500) -> Dataset:
+def generate(
+    root: Path,
+    rows: int,
+    days: int = 90,
+    today: date | None = None,
+    many_files: int = 500,
+    shape: Shape = DEFAULT_SHAPE,
+) -> Dataset:
     """Write (or reuse, when already complete for these parameters) the data set under `root`."""
     today = today or datetime.now(UTC).date()
     params = {
@@ -168,11 +198,12 @@ def generate(root: Path, rows: int, days: int = 90, today: date | None = None, m
         "many_files": many_files,
         "today": today.isoformat(),
         "version": FORMAT_VERSION,
+        "shape": asdict(shape),
     }
     marker = root / "dataset.json"
     if not (marker.exists() and json.loads(marker.read_text()) == params):
         shutil.rmtree(root, ignore_errors=True)
-        _generate(root, rows, days, today, many_files)
+        _generate(root, rows, days, today, many_files, shape)
         marker.write_text(json.dumps(params))
     history = sorted((root / "history").glob("*.csv"))
     extra = sorted((root / "extra").glob("*.csv"))
@@ -190,10 +221,11 @@ def generate(root: Path, rows: int, days: int = 90, today: date | None = None, m
         workbooks_csv=root / "inventory_workbooks.csv",
         elements_csv=root / "inventory_elements.csv",
         history_bytes=sum(p.stat().st_size for p in history),
+        shape=shape,
     )
 
 
-def _generate(root: Path, rows: int, days: int, today: date, many_files: int) -> None:
+def _generate(root: Path, rows: int, days: int, today: date, many_files: int, shape: Shape) -> None:
     for sub in ("history", "extra", "files500"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -202,16 +234,16 @@ def _generate(root: Path, rows: int, days: int, today: date, many_files: int) ->
         bounds = [rows * d // days for d in range(days + 1)]
         for d in range(days):
             day = first_day + timedelta(days=d)
-            _write_file(con, root / "history" / f"sigma-audit-{day}.csv", day, bounds[d], bounds[d + 1])
+            _write_file(con, root / "history" / f"sigma-audit-{day}.csv", day, bounds[d], bounds[d + 1], shape)
         per_day = max(rows // days, 1)
-        _write_file(con, root / "extra" / f"sigma-audit-{today}.csv", today, rows, rows + per_day)
+        _write_file(con, root / "extra" / f"sigma-audit-{today}.csv", today, rows, rows + per_day, shape)
         files = many_files  # 0: no many-files set (only the headline size runs the no-op re-run)
         bounds = [rows * f // files for f in range(files + 1)] if files else []
         for f in range(files):
             day = first_day + timedelta(days=f * days // files)
             name = f"sigma-audit-{day}-{f:03d}.csv"
-            _write_file(con, root / "files500" / name, day, bounds[f], bounds[f + 1])
-        _write_inventory(con, root)
+            _write_file(con, root / "files500" / name, day, bounds[f], bounds[f + 1], shape)
+        _write_inventory(con, root, shape)
     finally:
         con.close()
 

@@ -46,8 +46,11 @@ DEFAULT_SIZES = (1_000_000, 5_000_000, 10_000_000)
 # The dbt part's sizes unless --dbt-sizes says otherwise: its targets are at 5M and 10M rows.
 DEFAULT_DBT_SIZES = (5_000_000, 10_000_000)
 SMOKE_ROWS = 10_000
-# The memory_limit of the target "no out-of-memory at 10M rows" (dbt_full_1gb).
+# The memory_limit of the targets "no out-of-memory at 10M rows" (dbt_full_1gb) and "the full build
+# at 20M rows completes" (dbt_full_20m_1gb).
 TARGET_MEMORY_LIMIT = "1GB"
+# The rows of the 20M-row memory target (its shape is datagen.SHAPE_20M); --target-rows changes it.
+TARGET_ROWS = 20_000_000
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Settings:
     skip: list[str] = field(default_factory=list)
     peer_max_rows: int | None = None
     smoke: bool = False
+    target_rows: int = TARGET_ROWS
     command: str = ""
     env: contenders.Env = field(default_factory=contenders.Env)
 
@@ -121,6 +125,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         "parameters: +1 s per run). Default BENCH_PEER_PYTHON, else .bench/peers/bin/python if present, "
         "else this interpreter",
     )
+    parser.add_argument(
+        "--target-rows",
+        type=int,
+        default=TARGET_ROWS,
+        help="rows of the memory target: a full dbt build under memory_limit=1GB on the 1,200-workbook shape "
+        "(default 20,000,000; part `dbt_20m`, leave it out with --skip dbt_20m)",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep generated exports for the next run")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the docs from <work-dir>/results.json, measure nothing"
@@ -134,6 +145,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.sizes, args.reps, args.many_files = SMOKE_ROWS, str(SMOKE_ROWS), 1, 20
+        args.target_rows = 2 * SMOKE_ROWS
         args.no_dbt = args.no_dbt or not args.smoke_dbt
     sizes = _int_list(args.sizes) if args.sizes else list(DEFAULT_SIZES)
     if args.rows not in sizes:
@@ -158,6 +170,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         peer_max_rows=args.peer_max_rows,
         skip=[part.strip() for part in args.skip.split(",") if part.strip()],
         smoke=args.smoke,
+        target_rows=args.target_rows,
         command=_command_line(argv),
         env=contenders.Env(
             peer_python=args.peer_python, loader_env=loader_env, loader_pythonpath=args.loader_pythonpath
@@ -433,6 +446,33 @@ def run_dbt(settings: Settings, rec: Recorder, data: datagen.Dataset) -> None:
     _drop(base)
 
 
+def run_dbt_target_shape(settings: Settings, rec: Recorder) -> None:
+    """The memory target: a full dbt build from scratch on `--target-rows` rows (20M) in 90 daily files
+    over 1,200 workbooks x 10 elements and 3,000 users, under memory_limit=1GB. One build, recorded as
+    `dbt_full_20m_1gb` (or skipped with the engine's error when it fails)."""
+    rows, env = settings.target_rows, settings.env
+    root = settings.work_dir / "data" / f"shape20m-{rows}"
+    data = datagen.generate(root, rows, days=settings.days, many_files=0, shape=datagen.SHAPE_20M)
+    entry = rec.size(rows)
+    entry.update(files=len(data.history), history_bytes=data.history_bytes, shape=data.shape.describe())
+    log(f"{rows:,} rows ({data.shape.describe()}): {len(data.history)} files, {data.history_bytes / 2**20:.0f} MiB")
+    work = settings.work_dir / "run"
+    database = _fresh(work / "dbt_target_shape.duckdb")
+    load = contenders.ingest_command(env, "load", data.history_dir, database, work)
+    run_measured(load, env={**env.base_env(), **env.loader_env}, cwd=str(contenders.PROJECT_DIR))
+    _add_inventory(database, data)
+    build = contenders.dbt_command(env, work, database, data.as_of_date)
+    limited = contenders.dbt_env(env, database, memory_limit=TARGET_MEMORY_LIMIT)
+    try:
+        rec.add(rows, "dbt_full_20m_1gb", run_measured(build, env=limited, cwd=str(contenders.PROJECT_DIR)))
+    except ContenderFailed as failed:
+        rec.skip(rows, "dbt_full_20m_1gb", _failure_reason(str(failed)))
+        log(f"dbt_full_20m_1gb failed at {rows:,} rows: {_failure_reason(str(failed))}")
+    _drop(database)
+    if not settings.keep_data:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _failure_reason(output: str) -> str:
     """One line for the docs: the engine's error when there is one (out of memory, say)."""
     for line in output.splitlines():
@@ -520,6 +560,13 @@ def main(argv: list[str] | None = None) -> int:
             rec.skip(rows, "dbt", "not in --dbt-sizes")
         if not settings.keep_data:
             shutil.rmtree(root, ignore_errors=True)
+    if "dbt_20m" in settings.skip:
+        rec.skip(settings.target_rows, "dbt_full_20m_1gb", "--skip dbt_20m")
+    elif not settings.dbt:
+        reason = "smoke run (add --smoke-dbt)" if settings.smoke else "--no-dbt"
+        rec.skip(settings.target_rows, "dbt_full_20m_1gb", reason)
+    elif dbt_ready:
+        run_dbt_target_shape(settings, rec)
     rec.data["seconds"] = round(time.monotonic() - started, 1)
     rec.save()
     markdown, png = report.write(rec.data, settings.docs_dir)
