@@ -40,7 +40,7 @@ run: install
 lint: install
 	$(BIN)/ruff check loader sigma_impressions tests bench
 	$(BIN)/ruff format --check loader sigma_impressions tests bench
-	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models macros tests/dbt_singular
+	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint --processes 0 models macros tests/dbt_singular
 
 ## This repo installed as a dbt package by integration_tests/ (packages.yml `local: ../`): seed
 ## its fixture, `dbt build` (the package's models and tests, and the marts against expected rows).
@@ -63,7 +63,7 @@ browser:
 ## GCS emulator, dbt builds (this repo as a package too) and the semantic layer (mf), the HTML page
 ## in chromium, end to end. Not the long fault tests (test-slow) nor Spark (test-spark).
 test: lint browser
-	$(BIN)/pytest -q -n 2 --dist loadscope -m "not slow and not spark"
+	$(BIN)/pytest -q -n 3 --dist loadscope -m "not slow and not spark"
 
 ## The edit loop (under a minute): the tests that need no dbt, server or browser, one dbt build of
 ## the fixtures (every mart's rows) and the marts against the hand-written reference SQL.

@@ -44,6 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 SHARED_BUILDS = {
     "tests/functional/test_fixture_marts.py": "the fixture build",
     "tests/functional/test_incremental.py": "the fixture build",
+    "tests/e2e/test_make_run_steps.py": "the demo's make run",
+    "tests/e2e/test_html_report.py": "the demo's make run",
 }
 
 

@@ -8,19 +8,16 @@ and metrics, no demo seeds, its own inventory relations, and source freshness on
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.dbt_project import REPO
+from tests.helpers.dbt_project import REPO, run_dbt
 
 pytestmark = pytest.mark.dbt
 
-DBT = Path(sys.executable).parent / "dbt"
 DEMO_SEEDS = {
     f"seed.sigma_impressions.{name}" for name in ("sigma_workbooks", "sigma_workbook_elements", "sigma_members")
 }
@@ -42,19 +39,10 @@ def parent(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _dbt(project: Path, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    command = [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)]
-    if vars is not None:
-        command += ["--vars", json.dumps(vars)]
-    env = {
-        **os.environ,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "SIGMA_IMPRESSIONS_IT_DUCKDB_PATH": str(project / "target" / "parent.duckdb"),
-        "NO_COLOR": "1",
-    }
-    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
+    """`dbt <args>` in the parent project (its own profiles.yml, its DuckDB file under target/)."""
+    database = project / "target" / "parent.duckdb"
+    env = {"SIGMA_IMPRESSIONS_IT_DUCKDB_PATH": str(database)}
+    return run_dbt(list(args), database, project, vars=vars, check=check, env=env, project_dir=project)
 
 
 def _manifest(project: Path) -> dict:

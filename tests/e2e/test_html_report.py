@@ -1,12 +1,13 @@
 """The HTML report in a real browser: Debian's chromium, headless, driven by Playwright.
 
-Four warehouses are built by the real pipeline (`sigma-impressions demo` or hand-written export
-files, then `sigma-impressions run`: load + dbt build) under tmp_path: the demo `make run` shows
-(with its exclusion rule), a differently seeded demo on another day that the page was never tuned
-on (plus a raw audit-log file with event names, and exclusion rules that match), a warehouse with
-a single day of history, and one with no export at all. For each, `sigma-impressions report
---format html --out FILE` writes the page, and the browser opens it with every request
-intercepted. Every number shown is compared with the marts, queried by SQL here. The tests that
+Four warehouses built by the real pipeline (`sigma-impressions demo` or hand-written export files,
+then `sigma-impressions run`: load + dbt build) under tmp_path: the demo `make run` shows (with its
+exclusion rule; the session's `make run` of tests/e2e/conftest.py, shared), a differently seeded
+demo on another day that the page was never tuned on (plus a raw audit-log file with event names,
+and exclusion rules that match), a warehouse with a single day of history, and one with no export
+at all. For each, `sigma-impressions report --format html --out FILE` writes the page, and the
+browser opens it with every request intercepted. Every number shown is compared with the marts,
+queried by SQL here. The tests that
 open a page are marked `browser`; every test here runs dbt (`dbt`).
 """
 
@@ -25,7 +26,6 @@ import pytest
 from sigma_impressions.cli import main
 from sigma_impressions.demo import write_demo
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer, SigmaApiStandIn, demo_org
-from tests.helpers.demo_facts import make_run_vars
 
 REPO = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO / "target" / "html-report"
@@ -38,8 +38,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CHARTS = ("daily-impressions", "daily-users", "top-workbooks", "teams", "rejected")
-# The demo's rules, as `make run` passes them (its exclusion rule for the service account).
-DEMO_VARS = make_run_vars()
 # Exclusion rules that match in the other warehouse: its service account, and owners' own views.
 OTHER_VARS = '{sigma_excluded_users: ["*@svc.acme.example"], sigma_exclude_owner_views: true}'
 
@@ -77,9 +75,13 @@ def _page(database: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def warehouses(tmp_path_factory: pytest.TempPathFactory, make_run_pipeline: dict) -> dict[str, dict[str, Any]]:
     """name -> {database, page, as_of}."""
-    built: dict[str, dict[str, Any]] = {}
+    # The demo exactly as `make run` builds it (tests/e2e/conftest.py, shared with its step-by-step checks).
+    database = make_run_pipeline["database"]
+    page = _page(database, tmp_path_factory.mktemp("html_demo") / "report.html")
+    as_of = make_run_pipeline["as_of"]
+    built: dict[str, dict[str, Any]] = {"demo": {"database": database, "page": page, "as_of": as_of}}
     now = datetime.now(UTC)
     api = SigmaApiServer(SigmaApiStandIn(demo_org())).start()
     try:
@@ -92,14 +94,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
 def _build_all(
     tmp_path_factory: pytest.TempPathFactory, built: dict[str, dict[str, Any]], now: datetime, api: SigmaApiServer
 ) -> None:
-    """Build the four warehouses and their pages into `built`."""
-    # The demo exactly as `make run` writes it: the CLI's demo command, default seed.
-    root = tmp_path_factory.mktemp("html_demo")
-    assert main(["demo", "--out", str(root / "demo_exports")]) == 0
-    as_of = now.date()
-    database = _build(root, root / "demo_exports", as_of, api, dbt_vars=DEMO_VARS)
-    built["demo"] = {"database": database, "page": _page(database, root / "report.html"), "as_of": as_of}
-
+    """Build the other three warehouses and their pages into `built`."""
     # Another seed and another day (three days ago): data the page was not tuned on; with a raw
     # audit-log file (event names and statuses: views, a sign-in, a failed view, a service account).
     root = tmp_path_factory.mktemp("html_other")

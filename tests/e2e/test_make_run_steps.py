@@ -1,89 +1,32 @@
-"""`make run`, step by step, in a temporary folder: demo -> API stand-in + run (with the demo's vars)
--> report.
-
-The steps are the Makefile's: the demo (write_demo, which `sigma-impressions demo` calls), then
-`python -m sigma_impressions.demo.sigma_api_server -- sigma-impressions run ... --vars <the run
-target's --vars>` (the stand-in's main in this process, serving the demo's inventory, members and
-teams on a free loopback port; `sigma-impressions run` a real process that syncs from it, loads,
-builds and publishes), then `sigma-impressions report` (sigma_impressions.cli.main). Everything
-goes under tmp_path: the DuckDB files, and dbt's target and log folders (DBT_TARGET_PATH /
-DBT_LOG_PATH), so it never clashes with other tests or with a `make run` in the checkout. The
-report (--format json) and the marts are checked against the facts of the demo's oracle
-(tests/helpers/demo_facts.py: the event rule, dedup, windows and the exclusion rule, in Python).
+"""`make run`, step by step, in a temporary folder (tests/helpers/make_run.py: demo -> API stand-in
++ run with the demo's vars -> report, yesterday, today and again today), once per session
+(tests/e2e/conftest.py). Everything goes under tmp_path: the DuckDB files, and dbt's target and
+log folders (DBT_TARGET_PATH / DBT_LOG_PATH), so it never clashes with other tests or with a
+`make run` in the checkout. The report (--format json) and the marts are checked against the facts
+of the demo's oracle (tests/helpers/demo_facts.py: the event rule, dedup, windows and the exclusion
+rule, in Python).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from datetime import UTC, datetime, timedelta
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from sigma_impressions.cli import main
-from sigma_impressions.demo import AUDIT_LOG_NAME, SERVICE_ACCOUNT, sigma_api_server, write_demo
-from tests.helpers.demo_facts import NO_TEAM, WINDOWS, DemoFacts, demo_facts, excluded_user_globs, make_run_vars
-from tests.helpers.processes import BIN
+from sigma_impressions.demo import AUDIT_LOG_NAME, SERVICE_ACCOUNT
+from tests.helpers.demo_facts import NO_TEAM, WINDOWS, DemoFacts
+from tests.helpers.make_run import report_json
 
 pytestmark = pytest.mark.dbt
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """`make run` on one day, then twice on the next day, into the same folder and database.
-
-    The first run writes the demo as it would have been written yesterday (its files are older,
-    hence --days-back 6); the next runs rewrite the same files, so the loader replaces their rows
-    and the build drops yesterday's shifted events: the marts must equal today's facts.
-    """
-    root = tmp_path_factory.mktemp("make_run")
-    exports = root / "demo_exports"
-    database = root / "warehouse" / "sigma_impressions.duckdb"
-    snapshot = root / "warehouse" / "sigma_impressions_marts.duckdb"
-    run_vars = make_run_vars()
-    assert run_vars, "the Makefile's run target passes the demo's --vars"
-    patch = pytest.MonkeyPatch()
-    for name in list(os.environ):  # the run process sees only what `make run` gives it
-        if name.startswith(("SIGMA_IMPRESSIONS_", "AWS_")):
-            patch.delenv(name)
-    patch.setenv("DBT_TARGET_PATH", str(root / "target"))
-    patch.setenv("DBT_LOG_PATH", str(root / "logs"))
-    patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    now = datetime.now(UTC)
-    reports = []
-    try:
-        for when in (now - timedelta(days=1), now, now):
-            export = write_demo(exports, now=when)
-            facts = demo_facts(export, excluded_user_globs(run_vars))
-            run = [str(BIN / "sigma-impressions"), "run", "--bucket-uri", f"file://{exports}"]
-            run += ["--vars", run_vars, "--database", str(database), "--published-database", str(snapshot)]
-            run += ["--days-back", "6", "--as-of-date", facts.as_of_date.isoformat()]
-            assert sigma_api_server.main(["--", *run]) == 0
-            reports.append(_report("", "--published-database", str(snapshot)))  # what `make run` prints
-    finally:
-        patch.undo()
-    return {
-        "facts": facts,
-        "unexcluded": demo_facts(export),
-        "database": str(database),
-        "snapshot": str(snapshot),
-        "reports": reports,
-    }
-
-
-def _report(database: Path | str, *options: str) -> dict:
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(
-            ["report", *options, "--format", "json", "--limit", "1000"] + ["--database", str(database)] * bool(database)
-        )
-    assert code == 0
-    return json.loads(out.getvalue())
+@pytest.fixture
+def pipeline(make_run_pipeline: dict) -> dict:
+    built = make_run_pipeline
+    return {**built, "database": str(built["database"]), "snapshot": str(built["snapshot"])}
 
 
 def test_the_snapshot_holds_the_working_marts_and_the_report_reads_it(pipeline: dict) -> None:
@@ -98,7 +41,7 @@ def test_the_snapshot_holds_the_working_marts_and_the_report_reads_it(pipeline: 
     published = marts(pipeline["snapshot"])
     assert published == marts(pipeline["database"])
     assert set(published) >= {"sigma_workbook_impressions", "fct_sigma_impressions", "sigma_user_activity"}
-    assert _report(pipeline["database"]) == pipeline["reports"][-1]
+    assert report_json(pipeline["database"]) == pipeline["reports"][-1]
 
 
 def _facts(pipeline: dict) -> DemoFacts:
@@ -275,7 +218,11 @@ def test_a_failed_publish_after_a_good_build_exits_1_with_one_line(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the snapshot's folder should be")
     before = Path(pipeline["snapshot"]).read_bytes()
-    argv = ["run", "--bucket-uri", f"file://{tmp_path}/none", "--database", pipeline["database"]]
+    # A copy of the shared warehouse (same file name: DuckDB names the catalog after the file).
+    database = tmp_path / "copy" / Path(pipeline["database"]).name
+    database.parent.mkdir()
+    shutil.copy(pipeline["database"], database)
+    argv = ["run", "--bucket-uri", f"file://{tmp_path}/none", "--database", str(database)]
     argv += ["--days-back", "6", "--as-of-date", _facts(pipeline).as_of_date.isoformat()]
     patch = pytest.MonkeyPatch()
     patch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))

@@ -5,11 +5,11 @@ as --project-dir and --profiles-dir, SIGMA_IMPRESSIONS_DUCKDB_PATH pointing at `
 dbt's target/ and logs/ under `work_dir`, so runs never clash.
 
 On DuckDB it runs in this process through dbt's programmatic runner (dbtRunner), as
-`sigma-impressions run` does, and parses the project once per set of vars and database name: a
-parse costs more than building the fixtures, and the parsed manifest depends only on those (the
-database's name is its file's stem; the file itself is read at run time). `parse` and `docs`
-always parse (they write the manifest artifacts to the target folder). Another target (spark) or
-extra environment runs `.venv/bin/dbt` in a process of its own.
+`sigma-impressions run` does, and parses the project once per project, set of vars, extra
+environment and database name: a parse costs more than building the fixtures, and the parsed
+manifest depends only on those (the database's name is its file's stem; the file itself is read
+at run time). `parse`, `docs` and `deps` always parse (they write the manifest artifacts to the
+target folder). Another target (spark) runs `.venv/bin/dbt` in a process of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
 # Commands that write the manifest artifacts: never given a parsed manifest.
 PARSING_COMMANDS = {"parse", "docs", "deps"}
-_manifests: dict[tuple[str, str, str], Any] = {}
+_manifests: dict[tuple[str, ...], Any] = {}
 
 
 class DbtFailed(AssertionError):
@@ -46,18 +46,23 @@ def run_dbt(
     target: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    project_dir: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <args>` on `database` (or another `target`, with `env` added to the environment);
-    raise DbtFailed (with the output's tail) if check and it fails."""
+    """Run `dbt <args>` on `database` (or another `target`), with `env` added to the environment,
+    in `project_dir` (this repo, or a parent project with its own profiles.yml); raise DbtFailed
+    (with the output's tail) if check and it fails."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    options = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
-    options += ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    options = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    options += ["--log-path", str(work_dir / "logs")]
+    if args[0] != "deps":  # the one command without a target folder
+        options += ["--target-path", str(work_dir / "target")]
     if vars:
         options += ["--vars", json.dumps(vars, sort_keys=True)]
-    if target or env:
-        result = _in_a_process(args, options + (["--target", target] if target else []), database, env, timeout)
+    if target:
+        result = _in_a_process(args, [*options, "--target", target], database, env, timeout)
     else:
-        result = _in_this_process(args, options, database, json.dumps(vars or {}, sort_keys=True))
+        key = (json.dumps(vars or {}, sort_keys=True), Path(database).stem, str(project_dir), json.dumps(env or {}))
+        result = _in_this_process(args, options, database, env or {}, key)
     if check and result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
         raise DbtFailed(f"dbt {' '.join(args)} exited {result.returncode}:\n{tail}")
@@ -65,13 +70,12 @@ def run_dbt(
 
 
 def _in_this_process(
-    args: list[str], options: list[str], database: Path | str, vars_key: str
+    args: list[str], options: list[str], database: Path | str, env: dict[str, str], key: tuple[str, ...]
 ) -> subprocess.CompletedProcess[str]:
     from dbt.cli.main import dbtRunner
 
-    key = (vars_key, Path(database).stem, str(REPO))
     output = io.StringIO()
-    with _environment(database), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+    with _environment(database, env), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         try:
             manifest = None
             if args[0] not in PARSING_COMMANDS:
@@ -82,14 +86,16 @@ def _in_this_process(
             result = dbtRunner(manifest=manifest).invoke([*args, *options])
         finally:
             release_duckdb()
+    if result.exception is not None:
+        output.write(f"\n{result.exception}\n")
     # dbt's exit codes: 0 success, 1 a node failed, 2 dbt could not run.
     code = 0 if result.success else 2 if result.exception is not None and result.result is None else 1
     return subprocess.CompletedProcess(["dbt", *args], code, output.getvalue(), "")
 
 
 @contextlib.contextmanager
-def _environment(database: Path | str) -> Iterator[None]:
-    """What the profile reads, for one dbt call, then every previous value back."""
+def _environment(database: Path | str, env: dict[str, str]) -> Iterator[None]:
+    """What the profile reads (and `env`), for one dbt call, then every previous value back."""
     wanted = {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(Path(database).resolve()),
@@ -97,6 +103,7 @@ def _environment(database: Path | str) -> Iterator[None]:
             "SIGMA_IMPRESSIONS_EXTENSION_DIR", str(REPO / ".venv" / "duckdb_extensions")
         ),
         "NO_COLOR": "1",
+        **env,
     }
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)

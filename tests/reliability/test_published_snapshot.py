@@ -27,7 +27,7 @@ from tests.helpers.exports import ExportDir
 from tests.helpers.processes import clean_env
 from tests.helpers.snapshots import answers_of
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
