@@ -12,7 +12,8 @@ import pytest
 
 from loader.sigma_api.config import SigmaApiSettings, build_api_settings
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer, SigmaApiStandIn, SigmaOrg
-from tests.helpers.processes import BIN, clean_env
+from tests.helpers.cli import cli_in_process
+from tests.helpers.processes import BIN
 
 CLIENT_ID = "client-id-for-tests"
 CLIENT_SECRET = "client-secret-Xq7Rt2Vb9Mn4Lp1Kw8"
@@ -122,9 +123,8 @@ def inventory_argv(server: SigmaApiServer, database: Path, *extra: str) -> list[
 
 
 def run_inventory(server: SigmaApiServer, database: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        inventory_argv(server, database, *extra), capture_output=True, text=True, env=clean_env(), timeout=300
-    )
+    """`sigma-impressions inventory ...` in this process (tests/helpers/cli.py): exit code and output."""
+    return cli_in_process(inventory_argv(server, database, *extra)[1:])
 
 
 def table(database: Path, name: str, order: str) -> list[tuple]:

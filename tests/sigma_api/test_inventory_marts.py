@@ -4,7 +4,6 @@ failed sync keeps the previous inventory, the build goes on and `run` exits 1.""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,15 +12,19 @@ import pytest
 
 from loader.contract import project_dir
 from sigma_impressions.demo.sigma_api_server import SigmaApiServer
+from tests.helpers.cli import cli_in_process
 from tests.helpers.exports import ExportDir
-from tests.helpers.processes import BIN, clean_env
 from tests.sigma_api.conftest import CLIENT_ID, CLIENT_SECRET, run_inventory
 
 pytestmark = pytest.mark.dbt
 
 
 def _run(server: SigmaApiServer, exports: ExportDir, database: Path, tmp_path: Path, as_of: str, *extra: str):
-    env = clean_env(
+    """`sigma-impressions run` in this process (tests/helpers/cli.py), the API's settings from the environment."""
+    args = ["run", "--bucket-uri", exports.uri, "--database", str(database), "--as-of-date", as_of, *extra]
+    return cli_in_process(
+        args,
+        cwd=tmp_path,
         SIGMA_IMPRESSIONS_SIGMA_API_URL=server.url,
         SIGMA_IMPRESSIONS_SIGMA_CLIENT_ID=CLIENT_ID,
         SIGMA_IMPRESSIONS_SIGMA_CLIENT_SECRET=CLIENT_SECRET,
@@ -29,10 +32,6 @@ def _run(server: SigmaApiServer, exports: ExportDir, database: Path, tmp_path: P
         DBT_LOG_PATH=str(tmp_path / "logs"),
         DBT_PROFILES_DIR=str(project_dir()),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    argv = [str(BIN / "sigma-impressions"), "run", "--bucket-uri", exports.uri, "--database", str(database)]
-    return subprocess.run(
-        [*argv, "--as-of-date", as_of, *extra], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
     )
 
 
@@ -141,12 +140,7 @@ def test_report_leaves_archived_and_deleted_workbooks_out_of_cleanup(sigma_api: 
     sigma_api.state.org.remove_workbook("wb-0004")
     sigma_api.state.org.workbook("wb-0005")["isArchived"] = True
     assert _run(sigma_api, exports, database, tmp_path, datetime.now(UTC).date().isoformat()).returncode == 0
-    report = subprocess.run(
-        [str(BIN / "sigma-impressions"), "report", "--database", str(database), "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-    )
+    report = cli_in_process(["report", "--database", str(database), "--format", "json"])
     assert report.returncode == 0, report.stderr
     sections = json.loads(report.stdout)
     unused = {r["workbook_url_id"] for r in sections["unused_workbooks"]}

@@ -1,4 +1,5 @@
-"""`sigma-impressions inventory` as a real process against the Sigma API stand-in and a real DuckDB file."""
+"""`sigma-impressions inventory` against the Sigma API stand-in and a real DuckDB file: through the CLI's
+function in this process (tests/helpers/cli.py), and as a real process where one is killed midway."""
 
 from __future__ import annotations
 
