@@ -1,5 +1,5 @@
 """`sigma-impressions run` checks the export's freshness after the build: one line, exit 1 only
-at error level. Through the real executable on a real DuckDB file; time passing is the manifest's
+at error level. Through the CLI's function (tests/helpers/cli.py) on a real DuckDB file; time passing is the manifest's
 last_modified moved back (what a stopped export schedule looks like a few days later). The builds
 select the export files' mart and what it reads (`+sigma_export_files`): the manifest's staging
 model, which the freshness reads, and one mart for the publish step), and the tests on those alone
@@ -8,38 +8,28 @@ model, which the freshness reads, and one mart for the publish step), and the te
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.helpers.cli import cli_in_process
 from tests.helpers.exports import ExportDir
 
 pytestmark = pytest.mark.dbt
 
-CLI = str(Path(sys.executable).parent / "sigma-impressions")
 BODY = "request_time,user_email,workbook_url_id\n2026-11-20 10:00,a@x.com,Revenue-Overview-4kTq8ZpL2mWx9RbN\n"
 SELECT = ("--select", "+sigma_export_files")
 QUESTION = "is Sigma's export schedule running?"
 
 
 def _run(export_dir: ExportDir, database: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGMA_IMPRESSIONS_")}
-    env |= {"DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), "DBT_LOG_LEVEL": "warn"}
-    env |= {"DBT_INDIRECT_SELECTION": "cautious"}
-    argv = [CLI, "run", "--bucket-uri", export_dir.uri, "--database", str(database), "--days-back", "6", *SELECT]
+    argv = ["run", "--bucket-uri", export_dir.uri, "--database", str(database), "--days-back", "6", *SELECT]
     argv += ["--published-database", str(work / "snapshot.duckdb")]
-    return subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    env = {"DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"), "DBT_LOG_LEVEL": "warn"}
+    return cli_in_process(argv, DBT_INDIRECT_SELECTION="cautious", **env)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ import duckdb
 import pytest
 import yaml
 
+from tests.helpers.cli import cli_in_process
 from tests.helpers.dbt_project import REPO, run_dbt
 from tests.helpers.demo_facts import make_run_vars
 
@@ -37,10 +38,9 @@ EXPOSURES = {"terminal_report", "html_report", "content_cleanup"}
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("semantic")
     exports, database = root / "exports", root / "demo.duckdb"
-    env = {**os.environ, "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(database)}
     steps = (["demo", "--out", str(exports)], ["load", "--bucket-uri", exports.as_uri(), "--database", str(database)])
     for args in steps:
-        done = subprocess.run([str(BIN / "sigma-impressions"), *args], env=env, capture_output=True, text=True)
+        done = cli_in_process(args)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     as_of = datetime.now(timezone.utc).date().isoformat()
     work = root / "dbt"

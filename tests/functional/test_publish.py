@@ -139,7 +139,7 @@ def test_kill_9_during_publish_keeps_the_previous_snapshot_and_the_next_publish_
     publish(str(working), str(snapshot))
     before = _tables(snapshot)
     con = duckdb.connect(str(working))  # a mart large enough that copying it takes a while
-    con.execute("create or replace table marts.big as select i, md5(i::varchar) as h from range(8000000) t(i)")
+    con.execute("create or replace table marts.big as select i, md5(i::varchar) as h from range(4000000) t(i)")
     con.close()
     script = textwrap.dedent(
         f"""
