@@ -10,7 +10,7 @@ export SIGMA_IMPRESSIONS_EXTENSION_DIR ?= $(CURDIR)/$(VENV)/duckdb_extensions
 DEMO_DIR ?= $(CURDIR)/demo_exports
 BENCH_ROWS ?= 5000000
 
-.PHONY: install install-spark run test test-fast test-slow test-spark test-all lint integration-tests browser bench bench-spark docs clean
+.PHONY: install install-spark run test test-suite test-fast test-slow test-spark test-all lint lint-python lint-sql integration-tests browser bench bench-spark docs clean
 
 install: $(STAMP)
 
@@ -37,9 +37,13 @@ run: install
 	$(BIN)/sigma-impressions report
 	$(BIN)/sigma-impressions report --format html --out warehouse/report.html
 
-lint: install
+lint: lint-python lint-sql
+
+lint-python: install
 	$(BIN)/ruff check loader sigma_impressions tests bench
 	$(BIN)/ruff format --check loader sigma_impressions tests bench
+
+lint-sql: install
 	SIGMA_IMPRESSIONS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint --processes 0 models macros tests/dbt_singular
 
 ## This repo installed as a dbt package by integration_tests/ (packages.yml `local: ../`): seed
@@ -59,10 +63,14 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## Lint, then every test on both cores: pure functions, the loader against moto_server and the
-## GCS emulator, dbt builds (this repo as a package too) and the semantic layer (mf), the HTML page
-## in chromium, end to end. Not the long fault tests (test-slow) nor Spark (test-spark).
-test: lint browser
+## Lint, then every test: pure functions, the loader against moto_server and the GCS emulator,
+## dbt builds (this repo as a package too) and the semantic layer (mf), the HTML page in chromium,
+## end to end. Not the long fault tests (test-slow) nor Spark (test-spark). sqlfluff (a dbt compile
+## of every model) runs beside the tests; three pytest workers share the two cores.
+test: lint-python browser
+	$(MAKE) --no-print-directory -j2 lint-sql test-suite
+
+test-suite: install
 	$(BIN)/pytest -q -n 3 --dist loadscope -m "not slow and not spark"
 
 ## The edit loop (under a minute): the tests that need no dbt, server or browser, one dbt build of
