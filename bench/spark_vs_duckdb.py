@@ -97,8 +97,8 @@ cluster start, dbt's per-model catalog calls and one Spark job per model and tes
 seconds) plus rows / (executors x cores x rows per core-second) plus the shuffles, which cross
 the network. While the row work dominates, adding executors divides the wall time and leaves
 the cost (executor-hours) about flat; once the fixed part and the shuffles dominate, more
-executors add cost without saving time. On one node Spark's fixed part dominates at both sizes
-measured: about 8x DuckDB's wall time at 1M rows and about 9x at 5M (DuckDB's plain models take
+executors add cost without saving time. On one node Spark takes about 8x DuckDB's wall time at
+1M rows and about 9x at 5M (DuckDB's plain models take
 under 30 s at 5M; Spark runs at least one job for each of the 29 models), at two to four times the memory
 (the JVM's heap on top of Python). One node is not where Spark pays: it pays off when the
 history no longer fits one machine (hundreds of millions of rows and more), with
