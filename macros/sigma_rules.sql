@@ -70,6 +70,17 @@
     {{ return(source_name) }}
 {%- endmacro %}
 
+{#- One kind of inventory (`name`: the seed and the sigma_raw table share it): the relation the var
+    `relation_var` names when it is set, else the table the Sigma API sync writes
+    (vars.sigma_inventory_source 'sigma_api') or the demo seed ('seeds'). -#}
+{% macro sigma_inventory_relation(name, relation_var=none) -%}
+    {%- set configured = sigma_relation_var(relation_var) if relation_var else none -%}
+    {%- if configured is not none -%}
+        {{ return(configured) }}
+    {%- endif -%}
+    {{ return(ref(name) if sigma_inventory_source() == 'seeds' else source('sigma_raw', name)) }}
+{%- endmacro %}
+
 {#- A relation named by a var ("schema.table" or "database.schema.table"); none when empty. -#}
 {% macro sigma_relation_var(var_name) -%}
     {%- set configured = (var(var_name, "") or "") | string | trim -%}

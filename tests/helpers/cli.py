@@ -12,27 +12,26 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from sigma_impressions.cli import main
-from tests.helpers.processes import clean_env
 
 
 def cli_in_process(args: list[str], cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `sigma-impressions <args>` with clean_env(**env) as the environment (and `cwd`)."""
-    saved_env, saved_cwd = dict(os.environ), Path.cwd()
-    wanted = clean_env(**env)
+    """Run `sigma-impressions <args>` in `cwd`, the environment without any SIGMA_IMPRESSIONS_* or AWS_*
+    variable (as tests/helpers/processes.clean_env gives a process), plus `env`."""
     out, err = io.StringIO(), io.StringIO()
-    os.environ.clear()
-    os.environ.update(wanted)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(("SIGMA_IMPRESSIONS_", "AWS_")):
+                patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
         if cwd is not None:
-            os.chdir(cwd)
+            patch.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main(args)
             except SystemExit as done:  # argparse's usage errors
                 code = done.code if isinstance(done.code, int) else 2
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
     return subprocess.CompletedProcess(["sigma-impressions", *args], code, out.getvalue(), err.getvalue())

@@ -24,7 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sigma_impressions.dbt_runner import release_duckdb
+import pytest
+
+from sigma_impressions.dbt_runner import profile_environment, release_duckdb
 
 REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -95,26 +97,12 @@ def _in_this_process(
 
 @contextlib.contextmanager
 def _environment(database: Path | str, env: dict[str, str]) -> Iterator[None]:
-    """What the profile reads (and `env`), for one dbt call, then every previous value back."""
-    wanted = {
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "SIGMA_IMPRESSIONS_DUCKDB_PATH": str(Path(database).resolve()),
-        "SIGMA_IMPRESSIONS_EXTENSION_DIR": os.environ.get(
-            "SIGMA_IMPRESSIONS_EXTENSION_DIR", str(REPO / ".venv" / "duckdb_extensions")
-        ),
-        "NO_COLOR": "1",
-        **env,
-    }
-    saved = {name: os.environ.get(name) for name in wanted}
-    os.environ.update(wanted)
-    try:
+    """What the profile reads (sigma_impressions.dbt_runner.profile_environment) and `env`, for
+    one dbt call; every previous value back afterwards."""
+    with profile_environment(str(database), REPO), pytest.MonkeyPatch.context() as patch:
+        for name, value in {"NO_COLOR": "1", **env}.items():
+            patch.setenv(name, value)
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _in_a_process(

@@ -1,6 +1,6 @@
 {#- Sigma's members: the table the Sigma API sync writes (vars.sigma_inventory_source 'sigma_api')
     or the demo seed ('seeds'). -#}
-{%- set relation = ref('sigma_members') if sigma_inventory_source() == 'seeds' else source('sigma_raw', 'sigma_members') %}
+{%- set relation = sigma_inventory_relation('sigma_members') %}
 
 with
 

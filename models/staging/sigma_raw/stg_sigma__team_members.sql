@@ -1,6 +1,6 @@
 {#- Who is in which team: the table the Sigma API sync writes (the current membership,
     vars.sigma_inventory_source 'sigma_api') or the demo seed ('seeds'). -#}
-{%- set relation = ref('sigma_team_members') if sigma_inventory_source() == 'seeds' else source('sigma_raw', 'sigma_team_members') %}
+{%- set relation = sigma_inventory_relation('sigma_team_members') %}
 
 with
 

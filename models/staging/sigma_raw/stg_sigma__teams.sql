@@ -1,6 +1,6 @@
 {#- Sigma's teams: the table the Sigma API sync writes (vars.sigma_inventory_source 'sigma_api')
     or the demo seed ('seeds'). -#}
-{%- set relation = ref('sigma_teams') if sigma_inventory_source() == 'seeds' else source('sigma_raw', 'sigma_teams') %}
+{%- set relation = sigma_inventory_relation('sigma_teams') %}
 
 with
 

@@ -1,10 +1,7 @@
 {#- The element inventory: the relation vars.sigma_workbook_elements_relation names, else the
     table the Sigma API sync writes (vars.sigma_inventory_source 'sigma_api') or the demo seed. -#}
-{%- set relation = sigma_relation_var('sigma_workbook_elements_relation') %}
-{%- set inventory_source = 'relation' if relation is not none else sigma_inventory_source() %}
-{%- if relation is none %}
-{%- set relation = ref('sigma_workbook_elements') if inventory_source == 'seeds' else source('sigma_raw', 'sigma_workbook_elements') %}
-{%- endif %}
+{%- set relation = sigma_inventory_relation('sigma_workbook_elements', 'sigma_workbook_elements_relation') %}
+{%- set inventory_source = 'relation' if sigma_relation_var('sigma_workbook_elements_relation') is not none else sigma_inventory_source() %}
 
 with
 

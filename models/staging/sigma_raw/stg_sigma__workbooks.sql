@@ -1,10 +1,7 @@
 {#- The workbook inventory: the relation vars.sigma_workbooks_relation names, else the table the
     Sigma API sync writes (vars.sigma_inventory_source 'sigma_api') or the demo seed ('seeds'). -#}
-{%- set relation = sigma_relation_var('sigma_workbooks_relation') %}
-{%- set inventory_source = 'relation' if relation is not none else sigma_inventory_source() %}
-{%- if relation is none %}
-{%- set relation = ref('sigma_workbooks') if inventory_source == 'seeds' else source('sigma_raw', 'sigma_workbooks') %}
-{%- endif %}
+{%- set relation = sigma_inventory_relation('sigma_workbooks', 'sigma_workbooks_relation') %}
+{%- set inventory_source = 'relation' if sigma_relation_var('sigma_workbooks_relation') is not none else sigma_inventory_source() %}
 
 with
 
